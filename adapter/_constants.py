@@ -1,0 +1,25 @@
+"""Names tempflare shares between the workflow, the client and the server set-up."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Keyword search attributes that tempflare writes on every instance, so that status and the
+#: current step can be listed and filtered without a worker (``temporal workflow list --query``).
+STATUS_SEARCH_ATTRIBUTE: Final = "TempflareStatus"
+STEP_SEARCH_ATTRIBUTE: Final = "TempflareStep"
+SEARCH_ATTRIBUTES: Final[dict[str, str]] = {
+    STATUS_SEARCH_ATTRIBUTE: "Keyword",
+    STEP_SEARCH_ATTRIBUTE: "Keyword",
+}
+
+#: Reserved handler names; the ``tempflare.`` prefix cannot clash with an event type, whose
+#: pattern forbids dots.
+STATUS_QUERY: Final = "tempflare.status"
+PAUSE_UPDATE: Final = "tempflare.pause"
+RESUME_UPDATE: Final = "tempflare.resume"
+
+DEFAULT_NAMESPACE: Final = "default"
+DEFAULT_TASK_QUEUE: Final = "tempflare"
+DEFAULT_ADDRESS: Final = "localhost:7233"
+DEFAULT_UI_PORT: Final = 8233

@@ -1,0 +1,187 @@
+"""Wraps a ``WorkflowEntrypoint`` subclass into an unsandboxed Temporal workflow.
+
+The generated workflow's type is the entrypoint's name and its single input is the params. It
+owns the run's :class:`~adapter.step.InstanceState` and exposes it through a dynamic signal
+handler (events), updates and signals (pause, resume) and a query (status). An exception that
+escapes ``run()`` fails the workflow with ``{name, message}``; it never leaves a workflow task
+retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError, FailureError
+
+from ._activity import StepRegistry
+from ._constants import PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from .config import DEFAULT_RETRY_DELAY
+from .durations import Duration
+from .entrypoint import WorkflowEntrypoint, validate_params
+from .step import InstanceState, WorkflowStep
+from .types import InstanceStatus, WorkflowEvent
+
+#: Memo key under which the testing toolkit ships step modifiers with an instance.
+MODIFIERS_MEMO = "tempflare.modifiers"
+
+
+class StepModifiers(Protocol):
+    """Test-time changes to step behaviour that travel with one instance (see adapter.testing)."""
+
+    def step_mock(self, name: str, count: int) -> Any:
+        """A function ``(attempt) -> result`` that replaces the callback, or ``None``."""
+
+    def sleeps_disabled(self, name: str, count: int) -> bool:
+        """Whether this sleep returns at once."""
+
+    def retry_delays_disabled(self, name: str, count: int) -> bool:
+        """Whether this step retries without waiting."""
+
+    def event_timeout_forced(self, name: str, count: int) -> bool:
+        """Whether this event wait times out at once."""
+
+
+@dataclass
+class WorkerRuntime:
+    """What every workflow and step of one worker shares: env, step registry and options."""
+
+    env: Any = None
+    registry: StepRegistry = field(default_factory=StepRegistry)
+    default_retry_delay: Duration = DEFAULT_RETRY_DELAY
+    registered_activities: frozenset[str] = frozenset()
+    use_search_attributes: bool = True
+
+    def activity_type_for(self, step_name: str) -> str:
+        """The local-activity type of a step: its name, unless a registered activity owns it."""
+        if step_name in self.registered_activities:
+            return f"step:{step_name}"
+        return step_name
+
+    def load_modifiers(self) -> StepModifiers | None:
+        """Reads the testing toolkit's modifiers from the instance's memo, if any."""
+        raw = workflow.memo_value(MODIFIERS_MEMO, None)
+        if raw is None:
+            return None
+        from .testing._modifiers import Modifications
+
+        return Modifications.model_validate(raw)
+
+
+def _error_name(err: BaseException) -> str:
+    name = getattr(err, "name", None)
+    return name if isinstance(name, str) and name else type(err).__name__
+
+
+class TempflareWorkflow:
+    """Base of the Temporal workflow generated for each entrypoint class."""
+
+    entry_cls: ClassVar[type[WorkflowEntrypoint[Any, Any]]]
+    runtime: ClassVar[WorkerRuntime]
+
+    def __init__(self) -> None:
+        self._state = InstanceState(use_search_attributes=self.runtime.use_search_attributes)
+
+    async def _execute(self, params: Any) -> Any:
+        state = self._state
+        try:
+            state.publish()
+            info = workflow.info()
+            payload = validate_params(self.entry_cls.params_type, params)
+            event = WorkflowEvent(
+                payload=payload,
+                timestamp=info.start_time,
+                instance_id=info.workflow_id,
+                workflow_name=info.workflow_type,
+            )
+            step = WorkflowStep(state, self.runtime, self.runtime.load_modifiers())
+            entry = self.entry_cls(self.runtime.env)
+            result = await entry.run(event, step)
+        except asyncio.CancelledError:
+            raise
+        except workflow.NondeterminismError:
+            raise
+        except ApplicationError as err:
+            self._finish(InstanceStatus.ERRORED)
+            raise ApplicationError(
+                err.message, *err.details, type=err.type, non_retryable=True
+            ) from err
+        except FailureError as err:
+            self._finish(InstanceStatus.ERRORED)
+            raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
+        except Exception as err:
+            self._finish(InstanceStatus.ERRORED)
+            raise ApplicationError(str(err), type=_error_name(err), non_retryable=True) from err
+        self._finish(InstanceStatus.COMPLETE)
+        return result
+
+    def _finish(self, status: InstanceStatus) -> None:
+        self._state.final_status = status
+        self._state.current_step = None
+        self._state.publish()
+
+    @workflow.signal(dynamic=True)
+    def _on_event(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every signal that is not a tempflare control signal is an event of that type."""
+        payload = (
+            workflow.payload_converter().from_payload(args[0].payload) if args else None
+        )
+        self._state.receive_event(name, payload)
+
+    @workflow.query(name=STATUS_QUERY)
+    def _status(self) -> dict[str, Any]:
+        state = self._state
+        return {
+            "status": state.status.value,
+            "step": state.current_step,
+            "buffered_events": {k: len(v) for k, v in state.buffer.items() if v},
+        }
+
+    @workflow.update(name=PAUSE_UPDATE)
+    def _pause(self) -> str:
+        return self._state.request_pause().value
+
+    @workflow.update(name=RESUME_UPDATE)
+    def _resume(self) -> str:
+        return self._state.resume().value
+
+    @workflow.signal(name=PAUSE_UPDATE)
+    def _pause_signal(self) -> None:
+        self._state.request_pause()
+
+    @workflow.signal(name=RESUME_UPDATE)
+    def _resume_signal(self) -> None:
+        self._state.resume()
+
+
+def build_workflow_class(
+    entry_cls: type[WorkflowEntrypoint[Any, Any]], runtime: WorkerRuntime
+) -> type:
+    """Generates the Temporal workflow class for one entrypoint and one worker runtime."""
+    if not issubclass(entry_cls, WorkflowEntrypoint):
+        raise TypeError(
+            f"{entry_cls!r} is not a WorkflowEntrypoint subclass; workflows passed to "
+            "create_worker must subclass adapter.WorkflowEntrypoint."
+        )
+    class_name = f"{entry_cls.__name__}TemporalWorkflow"
+
+    async def run(self: TempflareWorkflow, params: Any = None) -> Any:
+        return await self._execute(params)
+
+    run.__qualname__ = f"{class_name}.run"
+    run.__module__ = __name__
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": class_name,
+        "__doc__": f"Temporal workflow {entry_cls.workflow_name!r} running {entry_cls.__qualname__}.",
+        "entry_cls": entry_cls,
+        "runtime": runtime,
+        "run": workflow.run(run),
+    }
+    cls = type(class_name, (TempflareWorkflow,), namespace)
+    return workflow.defn(name=entry_cls.workflow_name, sandboxed=False)(cls)
+

@@ -1,0 +1,368 @@
+"""The binding (``Workflow``) and instance handle (``WorkflowInstance``) on the Temporal client.
+
+Client code only: nothing here runs inside a workflow. Every operation works on instances
+started through the binding or straight through the Temporal client or CLI, because an instance
+is a plain Temporal workflow whose id is the instance id and whose type is the workflow name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Generic, TypeVar
+
+import pydantic
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from ._constants import (
+    DEFAULT_ADDRESS,
+    DEFAULT_NAMESPACE,
+    PAUSE_UPDATE,
+    RESUME_UPDATE,
+    STATUS_SEARCH_ATTRIBUTE,
+    STEP_SEARCH_ATTRIBUTE,
+)
+from .entrypoint import WorkflowEntrypoint, validate_params
+from .errors import (
+    InstanceAlreadyExistsError,
+    InstanceFinishedError,
+    InstanceNotFoundError,
+    InvalidInstanceIdError,
+    InvalidParamsError,
+)
+from .step import validate_event_type
+from .types import ErrorInfo, InstanceStatus, InstanceStatusDetails
+
+ParamsT = TypeVar("ParamsT")
+
+MAX_INSTANCE_ID_LENGTH: Final = 100
+MAX_PAYLOAD_BYTES: Final = 1024 * 1024
+MAX_BATCH: Final = 100
+INSTANCE_ID_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
+_STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
+_STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
+
+
+async def connect(
+    address: str | None = None, *, namespace: str | None = None, **options: Any
+) -> Client:
+    """Connects a Temporal client with tempflare's data converter (pydantic-aware JSON).
+
+    Args:
+        address: ``host:port``; defaults to ``$TEMPORAL_ADDRESS`` or ``localhost:7233``.
+        namespace: Defaults to ``$TEMPORAL_NAMESPACE`` or ``default``.
+        **options: Passed to ``temporalio.client.Client.connect``.
+    """
+    options.setdefault("data_converter", pydantic_data_converter)
+    return await Client.connect(
+        address or os.environ.get("TEMPORAL_ADDRESS") or DEFAULT_ADDRESS,
+        namespace=namespace or os.environ.get("TEMPORAL_NAMESPACE") or DEFAULT_NAMESPACE,
+        **options,
+    )
+
+
+def validate_instance_id(instance_id: object) -> str:
+    """Checks Cloudflare's id rule: 1 to 100 characters of ``^[a-zA-Z0-9_][a-zA-Z0-9-_]*$``.
+
+    Raises:
+        InvalidInstanceIdError: The id breaks the rule; the message quotes it.
+    """
+    if (
+        not isinstance(instance_id, str)
+        or len(instance_id) > MAX_INSTANCE_ID_LENGTH
+        or not INSTANCE_ID_PATTERN.match(instance_id)
+    ):
+        raise InvalidInstanceIdError(
+            f"Invalid instance id {instance_id!r}: it must be 1 to {MAX_INSTANCE_ID_LENGTH} "
+            "characters of letters, digits, '-' and '_', not starting with '-'. Omit it to get a "
+            "random UUID."
+        )
+    return instance_id
+
+
+def map_status(
+    execution_status: WorkflowExecutionStatus | None, reported: str | None
+) -> InstanceStatus:
+    """Maps a Temporal execution status and the status the workflow reported to Cloudflare's.
+
+    Args:
+        execution_status: Temporal's status; ``None`` when this SDK cannot name it (e.g. a
+            server-side pause).
+        reported: The ``TempflareStatus`` search attribute; ``None`` before the first workflow
+            task ran, which is Cloudflare's ``queued``.
+    """
+    if execution_status is None:
+        return InstanceStatus.UNKNOWN
+    if execution_status == WorkflowExecutionStatus.COMPLETED:
+        return InstanceStatus.COMPLETE
+    if execution_status in (WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TIMED_OUT):
+        return InstanceStatus.ERRORED
+    if execution_status in (WorkflowExecutionStatus.TERMINATED, WorkflowExecutionStatus.CANCELED):
+        return InstanceStatus.TERMINATED
+    if execution_status != WorkflowExecutionStatus.RUNNING:
+        return InstanceStatus.UNKNOWN
+    if not reported:
+        return InstanceStatus.QUEUED
+    try:
+        status = InstanceStatus(reported)
+    except ValueError:
+        return InstanceStatus.UNKNOWN
+    # A final status is reported just before the run closes; until it has, it is still running.
+    return InstanceStatus.RUNNING if status.is_final else status
+
+
+class WorkflowInstance:
+    """A handle on one instance: Cloudflare's ``WorkflowInstance``.
+
+    Operations always target the instance's latest run, so they keep working after a restart.
+    """
+
+    def __init__(self, client: Client, instance_id: str) -> None:
+        """Use ``Workflow.get`` or ``Workflow.create`` rather than this constructor."""
+        self._client = client
+        self.id = instance_id
+
+    @property
+    def handle(self) -> WorkflowHandle[Any, Any]:
+        """The underlying Temporal workflow handle (latest run)."""
+        return self._client.get_workflow_handle(self.id)
+
+    async def _describe(self) -> tuple[WorkflowExecutionStatus | None, str | None, str | None]:
+        try:
+            desc = await self.handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise InstanceNotFoundError(self.id) from None
+            raise
+        except ValueError:
+            # The SDK cannot name this execution status (e.g. a server-side pause).
+            return None, None, None
+        attrs = desc.typed_search_attributes
+        return desc.status, attrs.get(_STATUS_KEY), attrs.get(_STEP_KEY)
+
+    async def status(self) -> InstanceStatusDetails:
+        """Returns ``{status, error, output}``, read from the server (no worker needed)."""
+        execution_status, reported, _ = await self._describe()
+        status = map_status(execution_status, reported)
+        details = InstanceStatusDetails(status=status)
+        if status == InstanceStatus.COMPLETE:
+            details.output = await self.handle.result()
+        elif status == InstanceStatus.ERRORED:
+            details.error = await self._error()
+        return details
+
+    async def _error(self) -> ErrorInfo:
+        try:
+            await self.handle.result()
+        except WorkflowFailureError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError):
+                return ErrorInfo(name=cause.type or "Error", message=cause.message)
+            return ErrorInfo(name=type(cause).__name__, message=str(cause))
+        return ErrorInfo(name="Error", message="unknown error")
+
+    async def pause(self) -> None:
+        """Pauses the instance: in-flight attempts finish first (``waitingForPause``), no new
+        attempt starts, and sleeps and event waits stop their clocks."""
+        await self._require_live("pause")
+        await self.handle.signal(PAUSE_UPDATE)
+
+    async def resume(self) -> None:
+        """Resumes a paused instance; does nothing on an instance that is not paused."""
+        execution_status, _, _ = await self._describe()
+        if execution_status == WorkflowExecutionStatus.RUNNING:
+            await self.handle.signal(RESUME_UPDATE)
+
+    async def terminate(self) -> None:
+        """Terminates the instance at once.
+
+        Raises:
+            InstanceFinishedError: It is already complete, errored or terminated.
+        """
+        await self._require_live("terminate")
+        await self.handle.terminate(reason="terminated through tempflare")
+
+    async def send_event(self, type: str, payload: Any = None) -> None:  # noqa: A002
+        """Sends an event: a Temporal signal named ``type`` carrying ``payload``.
+
+        Raises:
+            InvalidEventTypeError: The type is invalid.
+            InvalidParamsError: The payload is not serialisable or over 1 MiB.
+            InstanceFinishedError: The instance is complete, errored or terminated.
+        """
+        validate_event_type(type)
+        _check_size(self._client, payload, "event payload")
+        await self._require_live("send an event to")
+        await self.handle.signal(type, payload)
+
+    sendEvent = send_event  # noqa: N815
+
+    async def _require_live(self, operation: str) -> None:
+        execution_status, reported, _ = await self._describe()
+        status = map_status(execution_status, reported)
+        if status.is_final:
+            raise InstanceFinishedError(self.id, status.value, operation)
+
+    def __repr__(self) -> str:
+        return f"WorkflowInstance(id={self.id!r})"
+
+
+class Workflow(Generic[ParamsT]):
+    """A binding to one workflow: Cloudflare's ``env.MY_WORKFLOW``.
+
+    Args:
+        client: A client from :func:`connect`.
+        workflow: The ``WorkflowEntrypoint`` subclass (or its name, to start a workflow whose
+            code this process does not import).
+        task_queue: The task queue its workers poll.
+        use_search_attributes: Mark new instances ``queued`` in a search attribute.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        workflow: type[WorkflowEntrypoint[Any, ParamsT]] | str,
+        *,
+        task_queue: str,
+        use_search_attributes: bool = True,
+    ) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        if isinstance(workflow, str):
+            self.name, self.params_type = workflow, Any
+        else:
+            self.name, self.params_type = workflow.workflow_name, workflow.params_type
+        self._use_search_attributes = use_search_attributes
+
+    def _prepare(self, instance_id: str | None, params: Any) -> tuple[str, Any]:
+        chosen = validate_instance_id(instance_id) if instance_id is not None else str(uuid.uuid4())
+        try:
+            params = validate_params(self.params_type, params)
+        except pydantic.ValidationError as err:
+            raise InvalidParamsError(
+                f"Params for {self.name} instance {chosen!r} do not match "
+                f"{getattr(self.params_type, '__name__', self.params_type)}: {err}"
+            ) from None
+        _check_size(self.client, params, f"params of instance {chosen!r}")
+        return chosen, params
+
+    async def _start(self, instance_id: str, params: Any, memo: Mapping[str, Any] | None) -> None:
+        attrs = (
+            TypedSearchAttributes([SearchAttributePair(_STATUS_KEY, InstanceStatus.QUEUED.value)])
+            if self._use_search_attributes
+            else None
+        )
+        await self.client.start_workflow(
+            self.name,
+            params,
+            id=instance_id,
+            task_queue=self.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            static_summary=f"{self.name} instance {instance_id}",
+            search_attributes=attrs,
+            memo=dict(memo) if memo else None,
+        )
+
+    async def create(
+        self, id: str | None = None, params: ParamsT | Any = None  # noqa: A002
+    ) -> WorkflowInstance:
+        """Creates and starts an instance.
+
+        Args:
+            id: The instance id; a random UUID when omitted.
+            params: The payload ``run()`` receives as ``event.payload``.
+
+        Raises:
+            InvalidInstanceIdError: The id is invalid.
+            InvalidParamsError: The params fail validation or are over 1 MiB.
+            InstanceAlreadyExistsError: An instance with this id exists.
+        """
+        instance_id, params = self._prepare(id, params)
+        try:
+            await self._start(instance_id, params, None)
+        except WorkflowAlreadyStartedError:
+            raise InstanceAlreadyExistsError(instance_id) from None
+        return WorkflowInstance(self.client, instance_id)
+
+    async def create_batch(self, items: Iterable[Mapping[str, Any]]) -> list[WorkflowInstance]:
+        """Creates up to 100 instances concurrently; ids already in use are skipped.
+
+        Args:
+            items: ``{"id": ..., "params": ...}`` dicts (both keys optional).
+
+        Returns:
+            The instances created, in input order, without the skipped ones.
+
+        Raises:
+            ValueError: The batch is empty or has more than 100 items.
+        """
+        batch = list(items)
+        if not 1 <= len(batch) <= MAX_BATCH:
+            raise ValueError(
+                f"create_batch takes 1 to {MAX_BATCH} items, got {len(batch)}; split the batch."
+            )
+        prepared: list[tuple[str, Any]] = []
+        seen: set[str] = set()
+        for item in batch:
+            unknown = sorted(set(item) - {"id", "params"})
+            if unknown:
+                raise ValueError(f"create_batch item {item!r} has unknown key(s) {unknown}.")
+            instance_id, params = self._prepare(item.get("id"), item.get("params"))
+            if instance_id not in seen:
+                seen.add(instance_id)
+                prepared.append((instance_id, params))
+
+        async def start(instance_id: str, params: Any) -> WorkflowInstance | None:
+            try:
+                await self._start(instance_id, params, None)
+            except WorkflowAlreadyStartedError:
+                return None
+            return WorkflowInstance(self.client, instance_id)
+
+        started = await asyncio.gather(*(start(i, p) for i, p in prepared))
+        return [instance for instance in started if instance is not None]
+
+    createBatch = create_batch  # noqa: N815
+
+    async def get(self, id: str) -> WorkflowInstance:  # noqa: A002
+        """Returns the handle of an existing instance.
+
+        Raises:
+            InstanceNotFoundError: No instance has this id.
+        """
+        validate_instance_id(id)
+        instance = WorkflowInstance(self.client, id)
+        await instance._describe()
+        return instance
+
+
+def _check_size(client: Client, value: Any, what: str) -> None:
+    try:
+        payloads = client.data_converter.payload_converter.to_payloads([value])
+    except Exception as err:
+        raise InvalidParamsError(f"The {what} is not JSON-serialisable: {err}") from None
+    size = len(payloads[0].data)
+    if size > MAX_PAYLOAD_BYTES:
+        raise InvalidParamsError(
+            f"The {what} is {size} bytes; the limit is 1 MiB ({MAX_PAYLOAD_BYTES} bytes). "
+            "Store large data elsewhere and pass a reference."
+        )

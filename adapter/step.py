@@ -1,0 +1,610 @@
+"""``WorkflowStep``: durable steps, sleeps and event waits, running inside a Temporal workflow.
+
+Everything here executes in workflow code and must stay deterministic: time comes from
+``workflow.now()``, waits are Temporal timers, and all side effects happen in activities.
+
+* ``step.do`` runs each attempt as one activity (a local activity for an inline closure, a regular
+  activity for a registered ``@activity.defn``). The retry loop lives here, between attempts,
+  as durable timers, so that Cloudflare's exact delays, pause between attempts and the
+  ``waiting`` status all hold.
+* ``step.sleep`` / ``step.sleep_until`` are timers whose summary is the step name.
+* ``step.wait_for_event`` waits on the per-type FIFO inbox that the dynamic signal handler fills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import typing
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError as TemporalTimeout
+
+from ._activity import StepEntry
+from ._constants import STATUS_SEARCH_ATTRIBUTE, STEP_SEARCH_ATTRIBUTE
+from .config import StepConfig, coerce_delay_result, resolve_step_config, retry_delay
+from .durations import Duration, parse_duration, to_millis
+from .errors import (
+    InvalidEventTypeError,
+    NonRetryableError,
+    StepConfigError,
+    WorkflowFatalError,
+    WorkflowStepError,
+    WorkflowTimeoutError,
+)
+from .types import InstanceStatus, StepContext, StepInfo, WorkflowStepEvent
+
+if TYPE_CHECKING:
+    from ._workflow import StepModifiers, WorkerRuntime
+
+T = TypeVar("T")
+
+MAX_STEP_NAME_LENGTH: Final = 256
+MAX_EVENT_TYPE_LENGTH: Final = 100
+MAX_SLEEP: Final = timedelta(days=365)
+DEFAULT_EVENT_TIMEOUT: Final[Duration] = "24 hours"
+EVENT_TYPE_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
+_CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f]")
+#: Extra time the worker gets past the per-attempt timeout before Temporal itself times the
+#: local activity out; the activity enforces the real timeout and reports it as Cloudflare does.
+_TIMEOUT_GRACE: Final = timedelta(seconds=5)
+
+_STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
+_STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
+
+
+def validate_step_name(name: object) -> str:
+    """Checks Cloudflare's step-name rule: at most 256 characters, no control characters.
+
+    Raises:
+        StepConfigError: The name is not a string, is empty, too long, or has control characters.
+    """
+    if not isinstance(name, str) or not name:
+        raise StepConfigError(f"Step name {name!r} must be a non-empty string.")
+    if len(name) > MAX_STEP_NAME_LENGTH or _CONTROL_CHARS.search(name):
+        raise StepConfigError(
+            f"Step name {name[:80]!r}{'...' if len(name) > 80 else ''} exceeds max length "
+            f"({MAX_STEP_NAME_LENGTH} chars, got {len(name)}) or has control characters; "
+            "use a shorter, printable name."
+        )
+    return name
+
+
+def validate_event_type(event_type: object) -> str:
+    """Checks Cloudflare's event-type rule: at most 100 chars of ``^[a-zA-Z0-9_][a-zA-Z0-9-_]*$``.
+
+    Raises:
+        InvalidEventTypeError: The type breaks the rule; the message quotes it.
+    """
+    if (
+        not isinstance(event_type, str)
+        or len(event_type) > MAX_EVENT_TYPE_LENGTH
+        or not EVENT_TYPE_PATTERN.match(event_type)
+    ):
+        raise InvalidEventTypeError(
+            f"Invalid event type {event_type!r}: it must be 1 to {MAX_EVENT_TYPE_LENGTH} "
+            "characters of letters, digits, '-' and '_', not starting with '-'."
+        )
+    return event_type
+
+
+@dataclass
+class _Waiter:
+    event: WorkflowStepEvent[Any] | None = None
+
+
+@dataclass
+class InstanceState:
+    """The live state of one run: event inbox, pause flags and what is in progress."""
+
+    use_search_attributes: bool = True
+    buffer: defaultdict[str, deque[WorkflowStepEvent[Any]]] = field(
+        default_factory=lambda: defaultdict(deque)
+    )
+    waiters: defaultdict[str, deque[_Waiter]] = field(default_factory=lambda: defaultdict(deque))
+    paused: bool = False
+    pause_requested: bool = False
+    in_flight: int = 0
+    waiting: int = 0
+    current_step: str | None = None
+    final_status: InstanceStatus | None = None
+    _published: tuple[str, str] | None = None
+    _flush_scheduled: bool = False
+
+    @property
+    def status(self) -> InstanceStatus:
+        """The Cloudflare status this run is in now."""
+        if self.final_status is not None:
+            return self.final_status
+        if self.paused:
+            return InstanceStatus.PAUSED
+        if self.pause_requested:
+            return InstanceStatus.WAITING_FOR_PAUSE
+        if self.in_flight == 0 and self.waiting > 0:
+            return InstanceStatus.WAITING
+        return InstanceStatus.RUNNING
+
+    @property
+    def holding(self) -> bool:
+        """Whether a pause (asked for or in force) holds new attempts and stops timers."""
+        return self.paused or self.pause_requested
+
+    def publish(self) -> None:
+        """Writes status and current step to the server, once per activation, if they changed.
+
+        Search attributes make them listable and readable with no worker running; the current
+        details show them in the Web UI and ``temporal workflow describe``. Changes within one
+        activation are coalesced into a single upsert at its end.
+        """
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # the run is being evicted from the worker's cache: nothing to write
+        self._flush_scheduled = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        snapshot = (self.status.value, self.current_step or "")
+        if snapshot == self._published:
+            return
+        self._published = snapshot
+        if self.use_search_attributes:
+            workflow.upsert_search_attributes(
+                [
+                    _STATUS_KEY.value_set(snapshot[0]),
+                    _STEP_KEY.value_set(snapshot[1]),
+                ]
+            )
+        step = f" · step `{snapshot[1]}`" if snapshot[1] else ""
+        workflow.set_current_details(f"**{snapshot[0]}**{step}")
+
+    def receive_event(self, event_type: str, payload: Any) -> None:
+        """Buffers an event, then hands it to the oldest waiter of its type, if any."""
+        self.buffer[event_type].append(
+            WorkflowStepEvent(payload=payload, timestamp=workflow.now(), type=event_type)
+        )
+        self.dispatch(event_type)
+
+    def dispatch(self, event_type: str) -> None:
+        """Pairs buffered events with waiters, oldest first, unless paused."""
+        if self.holding:
+            return
+        buffered, waiters = self.buffer[event_type], self.waiters[event_type]
+        while buffered and waiters:
+            waiters.popleft().event = buffered.popleft()
+
+    def request_pause(self) -> InstanceStatus:
+        """Pauses now, or once the step attempts in flight finish."""
+        if self.final_status is None and not self.holding:
+            if self.in_flight:
+                self.pause_requested = True
+            else:
+                self.paused = True
+            self.publish()
+        return self.status
+
+    def resume(self) -> InstanceStatus:
+        """Lifts a pause (or a pending one); does nothing otherwise."""
+        if self.holding:
+            self.paused = self.pause_requested = False
+            for event_type in list(self.waiters):
+                self.dispatch(event_type)
+            self.publish()
+        return self.status
+
+    def begin_attempt(self, step: str) -> None:
+        """Marks a step attempt as in flight."""
+        self.in_flight += 1
+        self.current_step = step
+        self.publish()
+
+    def end_attempt(self) -> None:
+        """Marks a step attempt as finished; completes a pending pause."""
+        self.in_flight -= 1
+        if self.pause_requested and self.in_flight == 0:
+            self.pause_requested = False
+            self.paused = True
+        self.publish()
+
+
+_Callback = Callable[..., Any]
+
+
+class WorkflowStep:
+    """The ``step`` argument of ``run()``: Cloudflare's ``WorkflowStep`` on Temporal.
+
+    Names are the cache keys: a completed step is never run again on replay. Duplicate names
+    are allowed and numbered in call order (``name-1``, ``name-2``...).
+    """
+
+    def __init__(
+        self, state: InstanceState, runtime: WorkerRuntime, modifiers: StepModifiers | None = None
+    ) -> None:
+        """Created by tempflare's workflow for each run; not by user code."""
+        self._state = state
+        self._runtime = runtime
+        self._mods = modifiers
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def _next_count(self, kind: str, name: str) -> int:
+        count = self._counts.get((kind, name), 0) + 1
+        self._counts[(kind, name)] = count
+        return count
+
+    # ----------------------------------------------------------------------------- step.do
+
+    @overload
+    async def do(self, name: str, callback: Callable[..., Awaitable[T]], /) -> T: ...
+    @overload
+    async def do(self, name: str, callback: Callable[..., T], /) -> T: ...
+    @overload
+    async def do(
+        self,
+        name: str,
+        config: StepConfig | Mapping[str, Any] | None,
+        callback: Callable[..., Awaitable[T]],
+        /,
+    ) -> T: ...
+    @overload
+    async def do(
+        self, name: str, config: StepConfig | Mapping[str, Any] | None, callback: Callable[..., T], /
+    ) -> T: ...
+
+    async def do(self, name: str, *args: Any) -> Any:
+        """Runs a durable step: ``step.do(name, callback)`` or ``step.do(name, config, callback)``.
+
+        The callback is an inline closure, sync or async, that may take one argument, the
+        :class:`~adapter.types.StepContext`. A sync callback runs in a worker thread. A registered
+        ``@activity.defn`` function (or a ``functools.partial`` of one, binding its arguments)
+        runs as a regular activity on the task queue instead.
+
+        Each attempt is limited by the config's ``timeout``; failures are retried ``limit`` times
+        with Cloudflare's backoff. :class:`~adapter.errors.NonRetryableError` stops at once.
+
+        Returns:
+            The callback's result, JSON round-tripped (a pydantic model when the callback's return
+            annotation is one).
+
+        Raises:
+            NonRetryableError: The step raised it (``name`` and message kept).
+            WorkflowTimeoutError: The last attempt timed out.
+            WorkflowStepError: The last attempt failed; ``name`` is the error's class name.
+            WorkflowFatalError: The result was too large or not serialisable, or the delay
+                function failed.
+            StepConfigError: The name or config is invalid.
+        """
+        validate_step_name(name)
+        if len(args) == 1:
+            config, callback = None, args[0]
+        elif len(args) == 2:
+            config, callback = args
+        else:
+            raise StepConfigError(
+                f'step.do("{name}", ...) takes (name, callback) or (name, config, callback); '
+                f"got {len(args)} arguments after the name."
+            )
+        if not callable(callback):
+            raise StepConfigError(f'Step "{name}" requires a callback function, got {callback!r}.')
+        count = self._next_count("do", name)
+        cfg = resolve_step_config(name, config, default_delay=self._runtime.default_retry_delay)
+        remote = _activity_definition(callback)
+        if remote is None:
+            result_type = _return_type(callback)
+        else:
+            result_type = remote.ret_type
+            if isinstance(callback, partial) and callback.keywords:
+                raise StepConfigError(
+                    f'Step "{name}": Temporal activities take positional arguments only; bind '
+                    f"them with functools.partial(fn, *args), not keywords {sorted(callback.keywords)}."
+                )
+        key = f"{name}#{count}"
+        run_id = workflow.info().run_id
+        mocks = self._mods
+        mock = mocks.step_mock(name, count) if mocks else None
+        if mock is not None:
+            remote = None  # a mocked step never reaches the real activity
+        self._runtime.registry.put(
+            run_id,
+            key,
+            StepEntry(
+                callback=callback,
+                name=name,
+                count=count,
+                config_view=dict(cfg.as_dict),
+                timeout_seconds=cfg.timeout.total_seconds(),
+                mock=mock,
+            ),
+        )
+        try:
+            attempt = 1
+            while True:
+                if self._state.holding:
+                    await workflow.wait_condition(lambda: not self._state.holding)
+                self._state.begin_attempt(name)
+                try:
+                    if remote is not None:
+                        return await workflow.execute_activity(
+                            remote.name,
+                            args=list(callback.args) if isinstance(callback, partial) else [],
+                            activity_id=f"{name}#{count}@{attempt}",
+                            start_to_close_timeout=cfg.timeout,
+                            retry_policy=RetryPolicy(maximum_attempts=1),
+                            summary=name,
+                            result_type=result_type,
+                        )
+                    return await workflow.execute_local_activity(
+                        self._runtime.activity_type_for(name),
+                        {"key": key, "attempt": attempt},
+                        activity_id=f"{name}#{count}@{attempt}",
+                        start_to_close_timeout=cfg.timeout + _TIMEOUT_GRACE,
+                        retry_policy=RetryPolicy(maximum_attempts=1),
+                        summary=name,
+                        result_type=result_type,
+                    )
+                except (ActivityError, ApplicationError, TemporalTimeout) as err:
+                    error = _step_error(err, name, cfg.timeout, attempt)
+                finally:
+                    self._state.end_attempt()
+
+                if isinstance(error, NonRetryableError | WorkflowFatalError):
+                    raise error from None
+                if attempt > cfg.limit:
+                    raise error from None
+                if cfg.delay_fn is not None:
+                    ctx = StepContext(attempt, StepInfo(name, count), cfg.as_dict)
+                    delay = await _call_delay_function(cfg.delay_fn, ctx, error, name, count)
+                else:
+                    assert cfg.delay is not None
+                    delay = retry_delay(cfg.backoff, cfg.delay, attempt)
+                if mocks and mocks.retry_delays_disabled(name, count):
+                    delay = timedelta(0)
+                await self._timer(
+                    delay, f"{name}: retry {attempt} of {cfg.limit} after {to_millis(delay)}ms"
+                )
+                attempt += 1
+        finally:
+            self._runtime.registry.pop(run_id, key)
+
+    # ----------------------------------------------------------------------- sleep, sleep_until
+
+    async def sleep(self, name: str, duration: Duration) -> None:
+        """Sleeps durably: ``step.sleep(name, "1 hour")``. A pause stops the clock.
+
+        Args:
+            name: The step name; it is the timer's summary in the Web UI.
+            duration: Milliseconds, a ``timedelta`` or a duration string (see
+                :mod:`adapter.durations`). At most 365 days.
+
+        Raises:
+            ValueError: The duration is invalid or longer than 365 days.
+        """
+        validate_step_name(name)
+        count = self._next_count("sleep", name)
+        delta = parse_duration(duration, what=f'duration of sleep "{name}"')
+        if delta > MAX_SLEEP:
+            raise ValueError(
+                f'Sleep "{name}" of {duration!r} is longer than the maximum of 365 days; '
+                "split it into several sleeps or use sleep_until."
+            )
+        if self._mods and self._mods.sleeps_disabled(name, count):
+            return
+        await self._timer(delta, _label(name, count))
+
+    async def sleep_until(self, name: str, when: datetime | int | float) -> None:
+        """Sleeps until an aware ``datetime`` or epoch milliseconds; a past time returns at once.
+
+        Raises:
+            ValueError: ``when`` is a naive datetime or not a time at all.
+        """
+        validate_step_name(name)
+        count = self._next_count("sleep", name)
+        if isinstance(when, datetime):
+            if when.tzinfo is None:
+                raise ValueError(
+                    f'sleep_until "{name}" needs a timezone-aware datetime, got {when!r}; '
+                    "use datetime(..., tzinfo=timezone.utc)."
+                )
+            target = when
+        elif isinstance(when, int | float) and not isinstance(when, bool):
+            target = datetime.fromtimestamp(when / 1000, tz=timezone.utc)
+        else:
+            raise ValueError(
+                f'sleep_until "{name}" takes an aware datetime or epoch milliseconds, got {when!r}.'
+            )
+        remaining = target - workflow.now()
+        if remaining > MAX_SLEEP:
+            raise ValueError(
+                f'sleep_until "{name}" targets {target.isoformat()}, more than 365 days away.'
+            )
+        if remaining <= timedelta(0) or (self._mods and self._mods.sleeps_disabled(name, count)):
+            return
+        await self._timer(remaining, _label(name, count))
+
+    sleepUntil = sleep_until  # noqa: N815 - camelCase alias for line-by-line ports
+
+    # ------------------------------------------------------------------------- wait_for_event
+
+    async def wait_for_event(
+        self,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        type: str | None = None,  # noqa: A002 - Cloudflare's option name
+        timeout: Duration | None = None,
+    ) -> WorkflowStepEvent[Any]:
+        """Waits for an event of one type: ``step.wait_for_event(name, type=..., timeout=...)``.
+
+        Events sent before the wait are buffered first-in first-out per type; each is consumed
+        once. ``waitForEvent(name, {"type": ..., "timeout": ...})`` is accepted too.
+
+        Args:
+            name: The step name; it is the timeout timer's summary in the Web UI.
+            options: The TypeScript-shaped options dict, instead of keywords.
+            type: The event type: the Temporal signal name.
+            timeout: How long to wait; 24 hours by default.
+
+        Returns:
+            The event's payload, the time it was received, and its type.
+
+        Raises:
+            WorkflowTimeoutError: No event came in time.
+            InvalidEventTypeError: The type is invalid.
+        """
+        validate_step_name(name)
+        if options is not None:
+            unknown = sorted(set(options) - {"type", "timeout"})
+            if unknown:
+                raise StepConfigError(
+                    f'waitForEvent "{name}" got unknown option(s) {unknown}; '
+                    'expected {"type": str, "timeout": duration}.'
+                )
+            type = options.get("type", type)
+            timeout = options.get("timeout", timeout)
+        event_type = validate_event_type(type)
+        count = self._next_count("waitForEvent", name)
+        delta = parse_duration(
+            timeout or DEFAULT_EVENT_TIMEOUT, what=f'timeout of waitForEvent "{name}"'
+        )
+        if self._mods and self._mods.event_timeout_forced(name, count):
+            raise WorkflowTimeoutError(
+                f"Execution timed out after {to_millis(delta)}ms", step=name
+            )
+        waiter = _Waiter()
+        self._state.waiters[event_type].append(waiter)
+        self._state.dispatch(event_type)
+        await self._timer(delta, _label(name, count), done=lambda: waiter.event is not None)
+        if waiter.event is None:
+            self._state.waiters[event_type].remove(waiter)
+            raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
+        return waiter.event
+
+    waitForEvent = wait_for_event  # noqa: N815
+
+    # ------------------------------------------------------------------------------ helpers
+
+    async def _timer(
+        self, duration: timedelta, summary: str, *, done: Callable[[], bool] | None = None
+    ) -> None:
+        """Waits ``duration`` of unpaused time on durable timers, or until ``done()``."""
+        state = self._state
+        remaining = duration
+        state.waiting += 1
+        state.publish()
+        try:
+            while not (done and done()):
+                if state.holding:
+                    await workflow.wait_condition(
+                        lambda: not state.holding or bool(done and done())
+                    )
+                    continue
+                if remaining <= timedelta(0):
+                    return
+                started = workflow.now()
+                try:
+                    await workflow.wait_condition(
+                        lambda: state.holding or bool(done and done()),
+                        timeout=remaining,
+                        timeout_summary=summary,
+                    )
+                except TimeoutError:
+                    return
+                remaining -= workflow.now() - started
+        finally:
+            state.waiting -= 1
+            state.publish()
+
+
+def _label(name: str, count: int) -> str:
+    return name if count == 1 else f"{name} #{count}"
+
+
+def _step_error(
+    err: ActivityError | ApplicationError | TemporalTimeout,
+    name: str,
+    timeout: timedelta,
+    attempts: int,
+) -> Exception:
+    """Turns a failed attempt into the error user code sees.
+
+    A regular activity's failure arrives as an ``ActivityError`` wrapping its cause; a local
+    activity's arrives as the cause itself.
+    """
+    cause = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(cause, TemporalTimeout):
+        return WorkflowTimeoutError(
+            f"Execution timed out after {to_millis(timeout)}ms", step=name, attempts=attempts
+        )
+    if not isinstance(cause, ApplicationError):
+        raise err
+    error_type, message = cause.type or "Error", cause.message
+    if cause.non_retryable:
+        if error_type == WorkflowFatalError.__name__:
+            return WorkflowFatalError(message)
+        return NonRetryableError(message, name=error_type)
+    if error_type == WorkflowTimeoutError.__name__:
+        return WorkflowTimeoutError(message, step=name, attempts=attempts)
+    return WorkflowStepError(message, name=error_type, step=name, attempts=attempts)
+
+
+async def _call_delay_function(
+    fn: Callable[..., Any], ctx: StepContext, error: Exception, name: str, count: int
+) -> timedelta:
+    try:
+        value = fn(ctx, error)
+        if inspect.isawaitable(value):
+            value = await value
+        return coerce_delay_result(name, value)
+    except Exception as err:
+        raise WorkflowFatalError(
+            f'The delay function for step "{name}-{count}" threw an error: {err}'
+        ) from None
+
+
+@dataclass(frozen=True)
+class _RemoteActivity:
+    name: str
+    ret_type: Any
+
+
+def _activity_definition(callback: Any) -> _RemoteActivity | None:
+    target = callback.func if isinstance(callback, partial) else callback
+    defn = getattr(target, "__temporal_activity_definition", None)
+    if defn is None or defn.name is None:
+        return None
+    return _RemoteActivity(name=defn.name, ret_type=defn.ret_type)
+
+
+def _return_type(callback: Callable[..., Any]) -> Any:
+    """The callback's declared return type, so results decode to the same type on replay."""
+    try:
+        hint = typing.get_type_hints(callback).get("return")
+    except Exception:
+        return None
+    if hint is None or hint is type(None):
+        return None
+    if typing.get_origin(hint) in (Awaitable, typing.Coroutine) or (
+        typing.get_origin(hint) is not None
+        and getattr(typing.get_origin(hint), "__name__", "") in ("Awaitable", "Coroutine")
+    ):
+        args = typing.get_args(hint)
+        return args[-1] if args else None
+    return hint
+
+
+__all__ = [
+    "InstanceState",
+    "WorkflowStep",
+    "validate_event_type",
+    "validate_step_name",
+]

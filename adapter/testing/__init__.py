@@ -1,0 +1,1 @@
+"""Testing toolkit: Cloudflare's workflow introspection API and a pytest plugin."""

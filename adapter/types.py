@@ -1,0 +1,126 @@
+"""Values that user code receives: the event, the step context, awaited events and status.
+
+Shared by workflow code, worker code and client code; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+ParamsT = TypeVar("ParamsT")
+PayloadT = TypeVar("PayloadT")
+
+
+@dataclass(frozen=True)
+class WorkflowEvent(Generic[ParamsT]):
+    """The event ``run()`` receives: Cloudflare's ``WorkflowEvent<Params>``.
+
+    Attributes:
+        payload: The params the instance was created with, validated against ``Params``.
+        timestamp: When the instance was created (timezone-aware).
+        instance_id: The instance id, which is the Temporal workflow id.
+        workflow_name: The workflow name, which is the Temporal workflow type.
+    """
+
+    payload: ParamsT
+    timestamp: datetime
+    instance_id: str
+    workflow_name: str
+
+    @property
+    def instanceId(self) -> str:  # noqa: N802 - camelCase alias for line-by-line ports
+        """Alias of :attr:`instance_id`."""
+        return self.instance_id
+
+    @property
+    def workflowName(self) -> str:  # noqa: N802
+        """Alias of :attr:`workflow_name`."""
+        return self.workflow_name
+
+
+@dataclass(frozen=True)
+class WorkflowStepEvent(Generic[PayloadT]):
+    """What ``wait_for_event`` returns.
+
+    Attributes:
+        payload: The event's payload.
+        timestamp: When the instance received the event.
+        type: The event type.
+    """
+
+    payload: PayloadT
+    timestamp: datetime
+    type: str
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """Identifies a ``step.do`` call: its name and 1-based occurrence of that name in the run."""
+
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The optional argument of a ``step.do`` callback.
+
+    Attributes:
+        attempt: The attempt number, from 1.
+        step: The step's name and count.
+        config: The resolved config, defaults merged (``delay`` omitted when it is a function).
+    """
+
+    attempt: int
+    step: StepInfo
+    config: Mapping[str, Any]
+
+
+class InstanceStatus(str, enum.Enum):
+    """Cloudflare's instance statuses.
+
+    ``unknown`` is reported for a Temporal state that maps to none of the others: a run that
+    continued-as-new (tempflare never does so) or a status this SDK version cannot name.
+    """
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"
+    WAITING_FOR_PAUSE = "waitingForPause"
+    PAUSED = "paused"
+    COMPLETE = "complete"
+    ERRORED = "errored"
+    TERMINATED = "terminated"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the instance can no longer change without a restart."""
+        return self in _FINAL
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_FINAL = frozenset({InstanceStatus.COMPLETE, InstanceStatus.ERRORED, InstanceStatus.TERMINATED})
+
+
+class ErrorInfo(BaseModel):
+    """The ``{name, message}`` of an instance that errored."""
+
+    name: str
+    message: str
+
+
+class InstanceStatusDetails(BaseModel):
+    """What ``instance.status()`` returns: ``{status, error, output}``."""
+
+    status: InstanceStatus
+    error: ErrorInfo | None = None
+    output: Any = None

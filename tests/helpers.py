@@ -1,0 +1,92 @@
+"""Reading back what a run wrote to its Temporal history, and polling helpers for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from temporalio.client import WorkflowHandle
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timer:
+    summary: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class StepAttempt:
+    activity_type: str
+    activity_id: str
+    summary: str
+    failed: bool
+
+
+def _summary(event: Any) -> str:
+    if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
+        return str(json.loads(event.user_metadata.summary.data))
+    return ""
+
+
+async def timers(handle: WorkflowHandle[Any, Any]) -> list[Timer]:
+    """Every timer the run started, with its summary and exact duration."""
+    history = await handle.fetch_history()
+    return [
+        Timer(_summary(e), e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+              .total_seconds())
+        for e in history.events
+        if e.HasField("timer_started_event_attributes")
+    ]
+
+
+async def step_attempts(handle: WorkflowHandle[Any, Any]) -> list[StepAttempt]:
+    """Every step attempt: local-activity markers and regular activities, in order."""
+    history = await handle.fetch_history()
+    attempts = []
+    scheduled: dict[int, Any] = {}
+    for e in history.events:
+        if e.HasField("marker_recorded_event_attributes"):
+            attrs = e.marker_recorded_event_attributes
+            data = json.loads(attrs.details["data"].payloads[0].data)
+            attempts.append(
+                StepAttempt(data["activity_type"], data["activity_id"], _summary(e),
+                            attrs.HasField("failure"))
+            )
+        elif e.HasField("activity_task_scheduled_event_attributes"):
+            scheduled[e.event_id] = e
+        elif e.HasField("activity_task_completed_event_attributes") or e.HasField(
+            "activity_task_failed_event_attributes"
+        ) or e.HasField("activity_task_timed_out_event_attributes"):
+            which = e.WhichOneof("attributes")
+            sched = scheduled[getattr(e, which).scheduled_event_id]
+            a = sched.activity_task_scheduled_event_attributes
+            attempts.append(
+                StepAttempt(a.activity_type.name, a.activity_id, _summary(sched),
+                            "completed" not in which)
+            )
+    return attempts
+
+
+async def event_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    history = await handle.fetch_history()
+    return [str(e.WhichOneof("attributes")) for e in history.events]
+
+
+async def eventually(
+    fn: Callable[[], Awaitable[T]], check: Callable[[T], bool], *, timeout: float = 30
+) -> T:
+    """Polls ``fn`` until ``check`` holds on its result; fails with the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fn()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(0.1)
