@@ -21,7 +21,7 @@ from .durations import Duration, parse_duration
 from .errors import StepConfigError
 
 if TYPE_CHECKING:
-    from .context import StepContext
+    from .types import StepContext
 
 Backoff: TypeAlias = Literal["constant", "linear", "exponential"]
 #: ``delay(ctx, error)`` returns the literal wait before the next attempt.

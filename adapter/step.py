@@ -146,15 +146,15 @@ class InstanceState:
         """
         if self._flush_scheduled:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if not workflow.in_workflow():
             return  # the run is being evicted from the worker's cache: nothing to write
         self._flush_scheduled = True
-        loop.call_soon(self._flush)
+        asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if not workflow.in_workflow():
+            return
         snapshot = (self.status.value, self.current_step or "")
         if snapshot == self._published:
             return
@@ -587,6 +587,8 @@ def _activity_definition(callback: Any) -> _RemoteActivity | None:
 
 def _return_type(callback: Callable[..., Any]) -> Any:
     """The callback's declared return type, so results decode to the same type on replay."""
+    while isinstance(callback, partial):
+        callback = callback.func
     try:
         hint = typing.get_type_hints(callback).get("return")
     except Exception:

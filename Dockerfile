@@ -1,0 +1,29 @@
+# The tempflare worker image used by docker-compose.yml (service `worker`).
+#
+#   docker compose up -d --build worker
+#
+# Connection settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+# TEMPORAL_TASK_QUEUE.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Only what the package needs, named explicitly so a local .venv, .git or .temporal never ends
+# up in the image. Add new top-level packages here and to pyproject.toml together.
+COPY pyproject.toml README.md ./
+COPY adapter ./adapter
+COPY workflows ./workflows
+COPY activities ./activities
+RUN pip install .
+
+COPY worker.py ./
+
+RUN useradd --create-home --uid 10001 tempflare
+USER tempflare
+
+CMD ["python", "worker.py"]

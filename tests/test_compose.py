@@ -1,0 +1,259 @@
+"""Static checks of docker-compose.yml and the worker Dockerfile (no Docker needed)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from adapter._constants import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_TASK_QUEUE,
+    SEARCH_ATTRIBUTES,
+)
+from adapter.devserver import TEMPORAL_CLI_VERSION
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+
+EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-ui", "temporal-admin-tools", "worker"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    result = compose["services"]
+    assert isinstance(result, dict)
+    return result
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment as a dict, whichever of the two compose syntaxes it uses."""
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        return dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def _command_text(service: dict[str, Any]) -> str:
+    parts = [service.get("entrypoint", []), service.get("command", [])]
+    text: list[str] = []
+    for part in parts:
+        text.extend([part] if isinstance(part, str) else part)
+    return " ".join(text)
+
+
+def _image_tag(image: str) -> str:
+    _, sep, tag = image.rpartition(":")
+    assert sep and "/" not in tag, f"image {image!r} has no tag"
+    return tag
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    logical: list[str] = []
+    pending = ""
+    for raw in DOCKERFILE.read_text().splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    pairs = []
+    for line in logical:
+        keyword, _, rest = line.partition(" ")
+        pairs.append((keyword.upper(), rest.strip()))
+    return pairs
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_expected_services(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) == EXPECTED_SERVICES
+
+
+def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        if name == "worker":
+            assert "build" in service and "image" not in service
+            continue
+        tag = _image_tag(service["image"])
+        assert tag != "latest", f"{name} uses :latest"
+        assert re.match(r"^\d+(\.\d+)*([-.][\w.-]+)?$", tag), f"{name}: unpinned tag {tag!r}"
+
+
+def test_versions_match_the_dev_server(services: dict[str, dict[str, Any]]) -> None:
+    # CLI v1.5.1 embeds server 1.29.1 and UI 2.42.1; the cluster must run the same versions.
+    assert TEMPORAL_CLI_VERSION == "v1.5.1"
+    assert services["temporal"]["image"] == "temporalio/auto-setup:1.29.1"
+    assert services["temporal-ui"]["image"] == "temporalio/ui:2.42.1"
+    assert _image_tag(services["temporal-admin-tools"]["image"]).startswith("1.29.1")
+    assert services["postgresql"]["image"].startswith("postgres:16")
+
+
+def test_published_ports(services: dict[str, dict[str, Any]]) -> None:
+    published = {
+        name: [str(p) for p in service.get("ports", [])] for name, service in services.items()
+    }
+    assert published["temporal"] == ["7233:7233"]
+    assert published["temporal-ui"] == ["8080:8080"]
+    # Nothing else is exposed on the host.
+    assert all(
+        not ports for name, ports in published.items() if name not in ("temporal", "temporal-ui")
+    )
+
+
+def test_temporal_uses_postgres(services: dict[str, dict[str, Any]]) -> None:
+    env = _env(services["temporal"])
+    assert env["DB"] == "postgres12"
+    assert env["DB_PORT"] == "5432"
+    assert env["POSTGRES_SEEDS"] == "postgresql"
+    assert env["POSTGRES_SEEDS"] in services
+
+
+def test_postgres_credentials_match(services: dict[str, dict[str, Any]]) -> None:
+    temporal = _env(services["temporal"])
+    postgres = _env(services["postgresql"])
+    assert temporal["POSTGRES_USER"] == postgres["POSTGRES_USER"]
+    assert temporal["POSTGRES_PWD"] == postgres["POSTGRES_PASSWORD"]
+    # The healthcheck logs in as the same user.
+    assert f"-U {postgres['POSTGRES_USER']}" in " ".join(
+        services["postgresql"]["healthcheck"]["test"]
+    )
+
+
+def test_postgres_data_in_named_volume(compose: dict[str, Any], services: dict[str, Any]) -> None:
+    mounts = services["postgresql"]["volumes"]
+    sources = {m.split(":", 1)[0]: m.split(":", 1)[1] for m in mounts}
+    named = [src for src in sources if src in (compose.get("volumes") or {})]
+    assert named, f"postgres data is not on a named volume: {mounts}"
+    assert sources[named[0]] == "/var/lib/postgresql/data"
+
+
+def test_healthchecks(services: dict[str, dict[str, Any]]) -> None:
+    pg = " ".join(services["postgresql"]["healthcheck"]["test"])
+    assert "pg_isready" in pg
+    temporal = " ".join(services["temporal"]["healthcheck"]["test"])
+    assert "cluster health" in temporal
+    assert "--address temporal:7233" in temporal
+
+
+def test_depends_on_conditions(services: dict[str, dict[str, Any]]) -> None:
+    def conditions(name: str) -> dict[str, str]:
+        deps = services[name]["depends_on"]
+        assert isinstance(deps, dict), f"{name}: depends_on needs conditions"
+        return {dep: spec["condition"] for dep, spec in deps.items()}
+
+    assert conditions("temporal") == {"postgresql": "service_healthy"}
+    assert conditions("temporal-ui") == {"temporal": "service_healthy"}
+    assert conditions("temporal-admin-tools") == {"temporal": "service_healthy"}
+    assert conditions("worker") == {
+        "temporal": "service_healthy",
+        "temporal-admin-tools": "service_completed_successfully",
+    }
+    # Every service it waits on for health actually has a healthcheck.
+    for service in services.values():
+        for dep, spec in (service.get("depends_on") or {}).items():
+            if spec["condition"] == "service_healthy":
+                assert "healthcheck" in services[dep], dep
+
+
+def test_ui_points_at_temporal(services: dict[str, dict[str, Any]]) -> None:
+    assert _env(services["temporal-ui"])["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def test_worker_environment(services: dict[str, dict[str, Any]]) -> None:
+    env = _env(services["worker"])
+    host, _, port = env["TEMPORAL_ADDRESS"].partition(":")
+    assert host == "temporal" and host in services
+    assert port == "7233"
+    assert env["TEMPORAL_NAMESPACE"] == DEFAULT_NAMESPACE
+    assert env["TEMPORAL_TASK_QUEUE"] == DEFAULT_TASK_QUEUE
+
+
+def test_admin_tools_registers_every_search_attribute(services: dict[str, dict[str, Any]]) -> None:
+    admin = services["temporal-admin-tools"]
+    text = _command_text(admin)
+    tokens = shlex.split(text.replace(";", " ; "))
+    creates = [
+        i
+        for i in range(len(tokens) - 2)
+        if tokens[i : i + 3] == ["operator", "search-attribute", "create"]
+    ]
+    assert len(creates) == 1, text
+    start = creates[0]
+    end = tokens.index(";", start) if ";" in tokens[start:] else len(tokens)
+    create = tokens[start:end]
+
+    names = [create[i + 1] for i, tok in enumerate(create) if tok == "--name"]
+    types = [create[i + 1] for i, tok in enumerate(create) if tok == "--type"]
+    assert dict(zip(names, types, strict=True)) == SEARCH_ATTRIBUTES
+    assert create[create.index("--namespace") + 1] == DEFAULT_NAMESPACE
+    assert create[create.index("--address") + 1] == "temporal:7233"
+    # Fail the job (and so block the worker) if registration fails.
+    assert "set -e" in text
+    assert admin.get("restart", "no") == "no"
+
+
+def test_dynamic_config_is_mounted(compose: dict[str, Any], services: dict[str, Any]) -> None:
+    temporal = services["temporal"]
+    path = _env(temporal)["DYNAMIC_CONFIG_FILE_PATH"]
+    (mount,) = [c for c in temporal["configs"] if c["target"] == path]
+    content = yaml.safe_load(compose["configs"][mount["source"]]["content"])
+    assert content["system.enableActivityEagerExecution"] == [{"value": True}]
+
+
+def test_worker_builds_this_repository(services: dict[str, dict[str, Any]]) -> None:
+    build = services["worker"]["build"]
+    assert (ROOT / build["context"]).resolve() == ROOT
+    assert (ROOT / build["context"] / build.get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE
+
+
+def test_dockerfile_runs_worker() -> None:
+    instructions = _dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    cmd = [arg for keyword, arg in instructions if keyword == "CMD"]
+    assert cmd == ['["python", "worker.py"]']
+    runs = " ".join(arg for keyword, arg in instructions if keyword == "RUN")
+    assert "pip install ." in runs
+    copied = [arg.split()[0] for keyword, arg in instructions if keyword == "COPY"]
+    assert "worker.py" in copied
+    assert "pyproject.toml" in copied
+
+
+def test_dockerfile_copies_every_package_in_pyproject() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    includes = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in includes}
+    sources: set[str] = set()
+    for keyword, arg in _dockerfile_instructions():
+        if keyword == "COPY":
+            sources.update(arg.split()[:-1])
+    assert packages <= sources, f"Dockerfile does not COPY {sorted(packages - sources)}"
+    # pyproject's readme must be in the image too, or `pip install .` fails.
+    assert pyproject["project"]["readme"] in sources
+
+
+def test_dockerfile_copy_sources_exist() -> None:
+    """Everything the Dockerfile copies is in the repository (else `docker build` fails)."""
+    missing = []
+    for keyword, arg in _dockerfile_instructions():
+        if keyword == "COPY":
+            missing += [src for src in arg.split()[:-1] if not (ROOT / src).exists()]
+    assert not missing, f"Dockerfile copies files that do not exist: {missing}"
