@@ -19,6 +19,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from .errors import NonRetryableError, WorkflowFatalError
+from .testing._modifiers import USE_CALLBACK
 from .types import StepContext, StepInfo
 
 #: Cloudflare's limit on a step result.
@@ -99,7 +100,7 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
             )
         call = activity.payload_converter().from_payload(args[0].payload, dict)
         key, attempt = str(call["key"]), int(call["attempt"])
-        entry = registry.get(info.workflow_run_id, key)
+        entry = registry.get(info.workflow_run_id or "", key)
         if entry is None:
             raise ApplicationError(
                 f'Step "{key}" has no registered callback in this worker process.',
@@ -112,9 +113,8 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
             config=entry.config_view,
         )
         try:
-            if entry.mock is not None:
-                result = entry.mock(attempt)
-            else:
+            result = entry.mock(attempt) if entry.mock is not None else USE_CALLBACK
+            if result is USE_CALLBACK:
                 result = await asyncio.wait_for(_call(entry.callback, ctx), entry.timeout_seconds)
         except TimeoutError:
             raise ApplicationError(
@@ -158,5 +158,3 @@ def check_result_size(name: str, count: int, result: Any) -> None:
             type=WorkflowFatalError.__name__,
             non_retryable=True,
         )
-
-

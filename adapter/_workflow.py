@@ -24,6 +24,7 @@ from .config import DEFAULT_RETRY_DELAY
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint, validate_params
 from .step import InstanceState, WorkflowStep
+from .testing._modifiers import Modifications
 from .types import InstanceStatus, WorkflowEvent
 
 #: Memo key under which the testing toolkit ships step modifiers with an instance.
@@ -67,8 +68,6 @@ class WorkerRuntime:
         raw = workflow.memo_value(MODIFIERS_MEMO, None)
         if raw is None:
             return None
-        from .testing._modifiers import Modifications
-
         return Modifications.model_validate(raw)
 
 
@@ -127,9 +126,7 @@ class TempflareWorkflow:
     @workflow.signal(dynamic=True)
     def _on_event(self, name: str, args: Sequence[RawValue]) -> None:
         """Every signal that is not a tempflare control signal is an event of that type."""
-        payload = (
-            workflow.payload_converter().from_payload(args[0].payload) if args else None
-        )
+        payload = workflow.payload_converter().from_payload(args[0].payload) if args else None
         self._state.receive_event(name, payload)
 
     @workflow.query(name=STATUS_QUERY)
@@ -177,11 +174,10 @@ def build_workflow_class(
     namespace = {
         "__module__": __name__,
         "__qualname__": class_name,
-        "__doc__": f"Temporal workflow {entry_cls.workflow_name!r} running {entry_cls.__qualname__}.",
+        "__doc__": f"Temporal workflow {entry_cls.workflow_name!r} for {entry_cls.__qualname__}.",
         "entry_cls": entry_cls,
         "runtime": runtime,
         "run": workflow.run(run),
     }
     cls = type(class_name, (TempflareWorkflow,), namespace)
     return workflow.defn(name=entry_cls.workflow_name, sandboxed=False)(cls)
-

@@ -200,7 +200,7 @@ class WorkflowInstance:
         await self._require_live("terminate")
         await self.handle.terminate(reason="terminated through tempflare")
 
-    async def send_event(self, type: str, payload: Any = None) -> None:  # noqa: A002
+    async def send_event(self, type: str, payload: Any = None) -> None:
         """Sends an event: a Temporal signal named ``type`` carrying ``payload``.
 
         Raises:
@@ -213,7 +213,7 @@ class WorkflowInstance:
         await self._require_live("send an event to")
         await self.handle.signal(type, payload)
 
-    sendEvent = send_event  # noqa: N815
+    sendEvent = send_event
 
     async def _require_live(self, operation: str) -> None:
         execution_status, reported, _ = await self._describe()
@@ -282,9 +282,7 @@ class Workflow(Generic[ParamsT]):
             memo=dict(memo) if memo else None,
         )
 
-    async def create(
-        self, id: str | None = None, params: ParamsT | Any = None  # noqa: A002
-    ) -> WorkflowInstance:
+    async def create(self, id: str | None = None, params: ParamsT | Any = None) -> WorkflowInstance:
         """Creates and starts an instance.
 
         Args:
@@ -341,9 +339,9 @@ class Workflow(Generic[ParamsT]):
         started = await asyncio.gather(*(start(i, p) for i, p in prepared))
         return [instance for instance in started if instance is not None]
 
-    createBatch = create_batch  # noqa: N815
+    createBatch = create_batch
 
-    async def get(self, id: str) -> WorkflowInstance:  # noqa: A002
+    async def get(self, id: str) -> WorkflowInstance:
         """Returns the handle of an existing instance.
 
         Raises:

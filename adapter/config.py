@@ -140,7 +140,7 @@ def resolve_step_config(
     if unknown:
         raise _fail(step, f"unknown key(s) {unknown}")
 
-    limit: int = DEFAULT_RETRY_LIMIT
+    limit: Any = DEFAULT_RETRY_LIMIT
     delay_value: Any = default_delay
     backoff: Any = DEFAULT_BACKOFF
     if "retries" in raw and raw["retries"] is not None:
@@ -223,7 +223,8 @@ def retry_delay(backoff: Backoff, base: timedelta, failed_attempt: int) -> timed
     if backoff == "linear":
         return base * failed_attempt
     if backoff == "exponential":
-        return base * (2 ** (failed_attempt - 1))
+        factor: int = 2 ** (failed_attempt - 1)
+        return base * factor
     return base
 
 
@@ -243,4 +244,3 @@ def coerce_delay_result(step: str, value: object) -> timedelta:
             f"returned an invalid delay value {value!r} (expected a number of ms or a duration "
             'string like "30 seconds")'
         ) from None
-

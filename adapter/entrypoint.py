@@ -7,9 +7,9 @@ workflow's name (see :mod:`adapter._workflow`).
 from __future__ import annotations
 
 import typing
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pydantic
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
     from .step import WorkflowStep

@@ -20,13 +20,14 @@ import typing
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError as TemporalTimeout
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from ._activity import StepEntry
 from ._constants import STATUS_SEARCH_ATTRIBUTE, STEP_SEARCH_ATTRIBUTE
@@ -258,7 +259,11 @@ class WorkflowStep:
     ) -> T: ...
     @overload
     async def do(
-        self, name: str, config: StepConfig | Mapping[str, Any] | None, callback: Callable[..., T], /
+        self,
+        name: str,
+        config: StepConfig | Mapping[str, Any] | None,
+        callback: Callable[..., T],
+        /,
     ) -> T: ...
 
     async def do(self, name: str, *args: Any) -> Any:
@@ -306,7 +311,8 @@ class WorkflowStep:
             if isinstance(callback, partial) and callback.keywords:
                 raise StepConfigError(
                     f'Step "{name}": Temporal activities take positional arguments only; bind '
-                    f"them with functools.partial(fn, *args), not keywords {sorted(callback.keywords)}."
+                    "them with functools.partial(fn, *args), not keywords "
+                    f"{sorted(callback.keywords)}."
                 )
         key = f"{name}#{count}"
         run_id = workflow.info().run_id
@@ -417,7 +423,7 @@ class WorkflowStep:
                 )
             target = when
         elif isinstance(when, int | float) and not isinstance(when, bool):
-            target = datetime.fromtimestamp(when / 1000, tz=timezone.utc)
+            target = datetime.fromtimestamp(when / 1000, tz=UTC)
         else:
             raise ValueError(
                 f'sleep_until "{name}" takes an aware datetime or epoch milliseconds, got {when!r}.'
@@ -431,7 +437,7 @@ class WorkflowStep:
             return
         await self._timer(remaining, _label(name, count))
 
-    sleepUntil = sleep_until  # noqa: N815 - camelCase alias for line-by-line ports
+    sleepUntil = sleep_until
 
     # ------------------------------------------------------------------------- wait_for_event
 
@@ -440,7 +446,7 @@ class WorkflowStep:
         name: str,
         options: Mapping[str, Any] | None = None,
         *,
-        type: str | None = None,  # noqa: A002 - Cloudflare's option name
+        type: str | None = None,
         timeout: Duration | None = None,
     ) -> WorkflowStepEvent[Any]:
         """Waits for an event of one type: ``step.wait_for_event(name, type=..., timeout=...)``.
@@ -477,9 +483,7 @@ class WorkflowStep:
             timeout or DEFAULT_EVENT_TIMEOUT, what=f'timeout of waitForEvent "{name}"'
         )
         if self._mods and self._mods.event_timeout_forced(name, count):
-            raise WorkflowTimeoutError(
-                f"Execution timed out after {to_millis(delta)}ms", step=name
-            )
+            raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
         waiter = _Waiter()
         self._state.waiters[event_type].append(waiter)
         self._state.dispatch(event_type)
@@ -489,7 +493,7 @@ class WorkflowStep:
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
         return waiter.event
 
-    waitForEvent = wait_for_event  # noqa: N815
+    waitForEvent = wait_for_event
 
     # ------------------------------------------------------------------------------ helpers
 

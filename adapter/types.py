@@ -34,12 +34,12 @@ class WorkflowEvent(Generic[ParamsT]):
     workflow_name: str
 
     @property
-    def instanceId(self) -> str:  # noqa: N802 - camelCase alias for line-by-line ports
+    def instanceId(self) -> str:
         """Alias of :attr:`instance_id`."""
         return self.instance_id
 
     @property
-    def workflowName(self) -> str:  # noqa: N802
+    def workflowName(self) -> str:
         """Alias of :attr:`workflow_name`."""
         return self.workflow_name
 
@@ -82,7 +82,7 @@ class StepContext:
     config: Mapping[str, Any]
 
 
-class InstanceStatus(str, enum.Enum):
+class InstanceStatus(enum.StrEnum):
     """Cloudflare's instance statuses.
 
     ``unknown`` is reported for a Temporal state that maps to none of the others: a run that

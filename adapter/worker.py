@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -47,7 +48,7 @@ async def ensure_search_attributes(client: Client) -> bool:
                 AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
             )
         return True
-    except Exception as err:  # noqa: BLE001 - any refusal means "not available"
+    except Exception as err:
         log.warning(
             "tempflare search attributes unavailable; status is not listable",
             namespace=client.namespace,
@@ -62,6 +63,7 @@ def create_worker(
     task_queue: str,
     workflows: Sequence[type[WorkflowEntrypoint[Any, Any]]],
     env: Any = None,
+    envs: Mapping[type[WorkflowEntrypoint[Any, Any]], Any] | None = None,
     activities: Sequence[Callable[..., Any]] = (),
     default_retry_delay: Duration = DEFAULT_RETRY_DELAY,
     use_search_attributes: bool = True,
@@ -80,6 +82,8 @@ def create_worker(
         task_queue: The task queue to poll.
         workflows: ``WorkflowEntrypoint`` subclasses to run.
         env: The object user code reaches as ``self.env``.
+        envs: Per-workflow env objects, for workflows that need different bindings; a workflow
+            not listed gets ``env``.
         activities: Registered ``@activity.defn`` functions that steps may call as regular
             activities (the escape hatch for long or heavy steps).
         default_retry_delay: The retry delay of steps whose config gives none: Cloudflare's
@@ -109,10 +113,14 @@ def create_worker(
         "activity_executor",
         concurrent.futures.ThreadPoolExecutor(max_workers=max_step_threads),
     )
+    envs = envs or {}
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[build_workflow_class(wf, runtime) for wf in workflows],
+        workflows=[
+            build_workflow_class(wf, replace(runtime, env=envs[wf]) if wf in envs else runtime)
+            for wf in workflows
+        ],
         activities=[make_step_activity(runtime.registry), *activities],
         **worker_options,
     )

@@ -38,8 +38,10 @@ async def timers(handle: WorkflowHandle[Any, Any]) -> list[Timer]:
     """Every timer the run started, with its summary and exact duration."""
     history = await handle.fetch_history()
     return [
-        Timer(_summary(e), e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
-              .total_seconds())
+        Timer(
+            _summary(e),
+            e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds(),
+        )
         for e in history.events
         if e.HasField("timer_started_event_attributes")
     ]
@@ -55,20 +57,27 @@ async def step_attempts(handle: WorkflowHandle[Any, Any]) -> list[StepAttempt]:
             attrs = e.marker_recorded_event_attributes
             data = json.loads(attrs.details["data"].payloads[0].data)
             attempts.append(
-                StepAttempt(data["activity_type"], data["activity_id"], _summary(e),
-                            attrs.HasField("failure"))
+                StepAttempt(
+                    data["activity_type"],
+                    data["activity_id"],
+                    _summary(e),
+                    attrs.HasField("failure"),
+                )
             )
         elif e.HasField("activity_task_scheduled_event_attributes"):
             scheduled[e.event_id] = e
-        elif e.HasField("activity_task_completed_event_attributes") or e.HasField(
-            "activity_task_failed_event_attributes"
-        ) or e.HasField("activity_task_timed_out_event_attributes"):
+        elif (
+            e.HasField("activity_task_completed_event_attributes")
+            or e.HasField("activity_task_failed_event_attributes")
+            or e.HasField("activity_task_timed_out_event_attributes")
+        ):
             which = e.WhichOneof("attributes")
             sched = scheduled[getattr(e, which).scheduled_event_id]
             a = sched.activity_task_scheduled_event_attributes
             attempts.append(
-                StepAttempt(a.activity_type.name, a.activity_id, _summary(sched),
-                            "completed" not in which)
+                StepAttempt(
+                    a.activity_type.name, a.activity_id, _summary(sched), "completed" not in which
+                )
             )
     return attempts
 

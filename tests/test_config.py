@@ -35,8 +35,10 @@ def test_retries_without_backoff_get_exponential() -> None:
 
 def test_typed_config_matches_dict_config() -> None:
     typed = resolve_step_config(
-        "s", StepConfig(retries=RetryConfig(limit=3, delay="2 seconds", backoff="linear"),
-                        timeout="30s")
+        "s",
+        StepConfig(
+            retries=RetryConfig(limit=3, delay="2 seconds", backoff="linear"), timeout="30s"
+        ),
     )
     plain = resolve_step_config(
         "s", {"retries": {"limit": 3, "delay": "2 seconds", "backoff": "linear"}, "timeout": "30s"}
@@ -89,5 +91,7 @@ def test_retry_delay_formula(backoff: str, waits: list[int]) -> None:
 
 
 def test_documented_default_chain() -> None:
-    chain = [retry_delay("exponential", timedelta(seconds=10), n).total_seconds() for n in range(1, 6)]
+    chain = [
+        retry_delay("exponential", timedelta(seconds=10), n).total_seconds() for n in range(1, 6)
+    ]
     assert chain == [10, 20, 40, 80, 160]

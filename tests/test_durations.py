@@ -39,8 +39,25 @@ def test_accepted_forms(value: object, expected: timedelta) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "5", "24 h", "1 min", "5 Seconds", "ten seconds", "5 fortnights", "-1 second", "1 s",
-     "1.second", -1, float("nan"), float("inf"), True, None, [], timedelta(seconds=-1)],
+    [
+        "",
+        "5",
+        "24 h",
+        "1 min",
+        "5 Seconds",
+        "ten seconds",
+        "5 fortnights",
+        "-1 second",
+        "1 s",
+        "1.second",
+        -1,
+        float("nan"),
+        float("inf"),
+        True,
+        None,
+        [],
+        timedelta(seconds=-1),
+    ],
 )
 def test_rejected_forms_name_value_and_list_accepted_forms(value: object) -> None:
     with pytest.raises(ValueError) as info:
@@ -53,7 +70,7 @@ def test_rejected_forms_name_value_and_list_accepted_forms(value: object) -> Non
 
 
 def test_to_millis_rounds() -> None:
-    assert to_millis(timedelta(seconds=1.2345)) == 1234 or to_millis(
-        timedelta(seconds=1.2345)
-    ) == 1235
+    assert (
+        to_millis(timedelta(seconds=1.2345)) == 1234 or to_millis(timedelta(seconds=1.2345)) == 1235
+    )
     assert to_millis(timedelta(minutes=10)) == 600_000

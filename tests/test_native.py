@@ -25,19 +25,25 @@ class Native(WorkflowEntrypoint[None, dict]):
         total = await step.do("add numbers", lambda: sum(event.payload["numbers"]))
         await step.sleep("short nap", "200ms")
         approval = await step.wait_for_event("await approval", type="approval", timeout="1 minute")
-        return {"total": total, "approved_by": approval.payload["by"], "id": event.instance_id,
-                "name": event.workflow_name}
+        return {
+            "total": total,
+            "approved_by": approval.payload["by"],
+            "id": event.instance_id,
+            "name": event.workflow_name,
+        }
 
 
 def expected(iid: str) -> dict[str, Any]:
     return {"total": 6, "approved_by": "ops", "id": iid, "name": "Native"}
 
 
-async def test_plain_temporal_client_start_and_signal(tempflare_worker: Any,
-                                                      tempflare_client: Client) -> None:
+async def test_plain_temporal_client_start_and_signal(
+    tempflare_worker: Any, tempflare_client: Client
+) -> None:
     async with tempflare_worker(Native) as wf:
         handle = await tempflare_client.start_workflow(
-            "Native", {"numbers": [1, 2, 3]}, id="native-client", task_queue=wf.task_queue)
+            "Native", {"numbers": [1, 2, 3]}, id="native-client", task_queue=wf.task_queue
+        )
         await handle.signal("approval", {"by": "ops"})
         assert await handle.result() == expected("native-client")
         # and the binding sees it like any instance
@@ -47,27 +53,60 @@ async def test_plain_temporal_client_start_and_signal(tempflare_worker: Any,
 
 async def _cli(*args: str) -> str:
     proc = await asyncio.create_subprocess_exec(
-        str(ensure_temporal_cli()), *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        str(ensure_temporal_cli()),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     return out.decode()
 
 
-async def test_temporal_cli_start_and_signal(tempflare_worker: Any,
-                                             tempflare_client: Client) -> None:
+async def test_temporal_cli_start_and_signal(
+    tempflare_worker: Any, tempflare_client: Client
+) -> None:
     address = tempflare_client.service_client.config.target_host
     async with tempflare_worker(Native) as wf:
-        await _cli("workflow", "start", "--address", address, "--type", "Native",
-                   "--task-queue", wf.task_queue, "--workflow-id", "native-cli",
-                   "--input", json.dumps({"numbers": [1, 2, 3]}))
+        await _cli(
+            "workflow",
+            "start",
+            "--address",
+            address,
+            "--type",
+            "Native",
+            "--task-queue",
+            wf.task_queue,
+            "--workflow-id",
+            "native-cli",
+            "--input",
+            json.dumps({"numbers": [1, 2, 3]}),
+        )
         instance = await wf.get("native-cli")
         await eventually(instance.status, lambda s: s.status == "waiting")
-        await _cli("workflow", "signal", "--address", address, "--workflow-id", "native-cli",
-                   "--name", "approval", "--input", json.dumps({"by": "ops"}))
+        await _cli(
+            "workflow",
+            "signal",
+            "--address",
+            address,
+            "--workflow-id",
+            "native-cli",
+            "--name",
+            "approval",
+            "--input",
+            json.dumps({"by": "ops"}),
+        )
         assert await instance.handle.result() == expected("native-cli")
-        shown = await _cli("workflow", "describe", "--address", address,
-                           "--workflow-id", "native-cli", "--output", "json")
+        shown = await _cli(
+            "workflow",
+            "describe",
+            "--address",
+            address,
+            "--workflow-id",
+            "native-cli",
+            "--output",
+            "json",
+        )
     described = json.loads(shown)
     assert described["workflowExecutionInfo"]["type"]["name"] == "Native"
 
@@ -82,7 +121,9 @@ async def test_history_names_every_step_sleep_and_wait(tempflare_worker: Any) ->
     attempts = await step_attempts(instance.handle)
     assert [(a.activity_type, a.summary) for a in attempts] == [("add numbers", "add numbers")]
     assert [(t.summary, t.seconds) for t in await timers(instance.handle)] == [
-        ("short nap", 0.2), ("await approval", 60.0)]
+        ("short nap", 0.2),
+        ("await approval", 60.0),
+    ]
     desc = await instance.handle.describe()
     assert await desc.static_summary() == "Native instance native-ui"
 
@@ -90,8 +131,14 @@ async def test_history_names_every_step_sleep_and_wait(tempflare_worker: Any) ->
 async def test_recorded_histories_replay_without_nondeterminism(tempflare_worker: Any) -> None:
     from . import test_retries, test_steps
 
-    classes = [Native, test_steps.Events, test_steps.Parallel, test_retries.Flaky,
-               test_steps.Names, test_retries.DelayFn]
+    classes = [
+        Native,
+        test_steps.Events,
+        test_steps.Parallel,
+        test_retries.Flaky,
+        test_steps.Names,
+        test_retries.DelayFn,
+    ]
     async with tempflare_worker(*classes) as wf:
         client, queue = wf.client, wf.task_queue
 
@@ -103,10 +150,13 @@ async def test_recorded_histories_replay_without_nondeterminism(tempflare_worker
         events = await bind(test_steps.Events).create(params={})
         for event_type, payload in [("a", 1), ("a", 2), ("a", 3), ("b", 4), ("ready", None)]:
             await events.send_event(event_type, payload)
-        flaky = await bind(test_retries.Flaky).create(params={
-            "fail_times": 2, "config": {"retries": {"limit": 2, "delay": 10}}})
-        others = [await bind(c).create() for c in
-                  (test_steps.Parallel, test_steps.Names, test_retries.DelayFn)]
+        flaky = await bind(test_retries.Flaky).create(
+            params={"fail_times": 2, "config": {"retries": {"limit": 2, "delay": 10}}}
+        )
+        others = [
+            await bind(c).create()
+            for c in (test_steps.Parallel, test_steps.Names, test_retries.DelayFn)
+        ]
         instances = [native, events, flaky, *others]
         for instance in instances:
             await instance.handle.result()
@@ -119,10 +169,13 @@ async def test_recorded_histories_replay_without_nondeterminism(tempflare_worker
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert result.replay_failure is None, (history.workflow_id, result.replay_failure)
     # a renamed step is caught as nondeterminism: the check can fail
-    strict = Replayer(workflows=[build_workflow_class(RenamedNative, WorkerRuntime())],
-                      data_converter=client.data_converter)
-    result = await strict.replay_workflow(await native.handle.fetch_history(),
-                                          raise_on_replay_failure=False)
+    strict = Replayer(
+        workflows=[build_workflow_class(RenamedNative, WorkerRuntime())],
+        data_converter=client.data_converter,
+    )
+    result = await strict.replay_workflow(
+        await native.handle.fetch_history(), raise_on_replay_failure=False
+    )
     assert result.replay_failure is not None
     assert "sum numbers" in str(result.replay_failure)
 

@@ -58,8 +58,9 @@ async def run_flaky(binding: Any, iid: str, **params: Any) -> Any:
     ("backoff", "expected"),
     [("constant", [0.2, 0.2, 0.2]), ("linear", [0.2, 0.4, 0.6]), ("exponential", [0.2, 0.4, 0.8])],
 )
-async def test_backoff_delays_and_attempt_count(tempflare_worker: Any, backoff: str,
-                                                expected: list[float]) -> None:
+async def test_backoff_delays_and_attempt_count(
+    tempflare_worker: Any, backoff: str, expected: list[float]
+) -> None:
     iid = f"flaky-{backoff}"
     config = {"retries": {"limit": 3, "delay": 200, "backoff": backoff}}
     async with tempflare_worker(Flaky) as wf:
@@ -124,8 +125,15 @@ async def test_default_config_is_5_retries_10s_exponential_10min(tempflare_worke
 
 class ConfigEcho(WorkflowEntrypoint[None, None]):
     async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> Any:
-        return await step.do("echo", lambda ctx: {"config": ctx.config, "attempt": ctx.attempt,
-                                                  "name": ctx.step.name, "count": ctx.step.count})
+        return await step.do(
+            "echo",
+            lambda ctx: {
+                "config": ctx.config,
+                "attempt": ctx.attempt,
+                "name": ctx.step.name,
+                "count": ctx.step.count,
+            },
+        )
 
 
 async def test_step_context_shows_resolved_defaults(tempflare_worker: Any) -> None:
@@ -180,7 +188,9 @@ async def test_delay_function_that_raises_fails_the_step_without_retries(
     tempflare_worker: Any,
 ) -> None:
     async with tempflare_worker(DelayFn) as wf:
-        result = await (await wf.create(id="delay-fn-raises", params={"explode": True})).handle.result()
+        result = await (
+            await wf.create(id="delay-fn-raises", params={"explode": True})
+        ).handle.result()
     assert result["fatal"] == (
         'The delay function for step "with delay fn-1" threw an error: no delay for you'
     )
@@ -211,10 +221,13 @@ async def test_non_retryable_error_runs_once_and_can_be_caught(tempflare_worker:
     assert len(ATTEMPTS["nre-caught"]) == 1
 
 
-@pytest.mark.parametrize(("iid", "args", "name"), [
-    ("nre-uncaught", [], "NonRetryableError"),
-    ("nre-named", ["PaymentDeclined"], "PaymentDeclined"),
-])
+@pytest.mark.parametrize(
+    ("iid", "args", "name"),
+    [
+        ("nre-uncaught", [], "NonRetryableError"),
+        ("nre-named", ["PaymentDeclined"], "PaymentDeclined"),
+    ],
+)
 async def test_uncaught_non_retryable_error_errors_with_its_name(
     tempflare_worker: Any, iid: str, args: list[str], name: str
 ) -> None:
@@ -239,8 +252,10 @@ class Slow(WorkflowEntrypoint[None, dict]):
                 await asyncio.sleep(3)
             return f"done on attempt {ctx.attempt}"
 
-        config = {"retries": {"limit": event.payload["limit"], "delay": 50, "backoff": "constant"},
-                  "timeout": "400ms"}
+        config = {
+            "retries": {"limit": event.payload["limit"], "delay": 50, "backoff": "constant"},
+            "timeout": "400ms",
+        }
         try:
             return {"value": await step.do("slow", config, body)}
         except WorkflowTimeoutError as err:
@@ -249,15 +264,17 @@ class Slow(WorkflowEntrypoint[None, dict]):
 
 async def test_timeout_is_per_attempt_and_retried(tempflare_worker: Any) -> None:
     async with tempflare_worker(Slow) as wf:
-        result = await (await wf.create(id="slow-retried",
-                                        params={"slow_attempts": 2, "limit": 3})).handle.result()
+        result = await (
+            await wf.create(id="slow-retried", params={"slow_attempts": 2, "limit": 3})
+        ).handle.result()
     assert result == {"value": "done on attempt 3"}
     assert len(ATTEMPTS["slow-retried"]) == 3
 
 
 async def test_timeout_on_last_attempt_raises_workflow_timeout_error(tempflare_worker: Any) -> None:
     async with tempflare_worker(Slow) as wf:
-        result = await (await wf.create(id="slow-exhausted",
-                                        params={"slow_attempts": 9, "limit": 1})).handle.result()
+        result = await (
+            await wf.create(id="slow-exhausted", params={"slow_attempts": 9, "limit": 1})
+        ).handle.result()
     assert result == {"timeout": "Execution timed out after 400ms", "name": "WorkflowTimeoutError"}
     assert len(ATTEMPTS["slow-exhausted"]) == 2

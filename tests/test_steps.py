@@ -6,7 +6,7 @@ import asyncio
 import functools
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -49,8 +49,9 @@ async def test_completed_steps_never_rerun_across_a_worker_restart(
 ) -> None:
     def worker() -> Any:
         # No sticky cache: the second worker must rebuild the run from history.
-        return create_worker(tempflare_client, task_queue=task_queue, workflows=[TwoPhase],
-                             max_cached_workflows=0)
+        return create_worker(
+            tempflare_client, task_queue=task_queue, workflows=[TwoPhase], max_cached_workflows=0
+        )
 
     from adapter import Workflow
 
@@ -68,8 +69,9 @@ async def test_completed_steps_never_rerun_across_a_worker_restart(
 
 class Names(WorkflowEntrypoint[None, None]):
     async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> Any:
-        counts = [await step.do("same", lambda ctx: [ctx.step.name, ctx.step.count])
-                  for _ in range(3)]
+        counts = [
+            await step.do("same", lambda ctx: [ctx.step.name, ctx.step.count]) for _ in range(3)
+        ]
         errors = []
         for bad in ["x" * 257, "tab\there", ""]:
             try:
@@ -156,10 +158,13 @@ class Limits(WorkflowEntrypoint[None, dict]):
         return {}
 
 
-@pytest.mark.parametrize(("kind", "fragment"), [
-    ("big", 'Step "too much-1" output is too large: 1048588 bytes'),
-    ("object", 'Step "too much-1" returned a value which is not serialisable'),
-])
+@pytest.mark.parametrize(
+    ("kind", "fragment"),
+    [
+        ("big", 'Step "too much-1" output is too large: 1048588 bytes'),
+        ("object", 'Step "too much-1" returned a value which is not serialisable'),
+    ],
+)
 async def test_oversized_or_unserialisable_results_fail_without_retries(
     tempflare_worker: Any, kind: str, fragment: str
 ) -> None:
@@ -178,7 +183,7 @@ class Sleeps(WorkflowEntrypoint[None, dict]):
         await step.sleep("delta", timedelta(milliseconds=400))
         await step.sleep("words", "1 second")
         await step.sleep("compact", "250ms")
-        await step.sleep_until("past", datetime(2000, 1, 1, tzinfo=timezone.utc))
+        await step.sleep_until("past", datetime(2000, 1, 1, tzinfo=UTC))
         await step.sleepUntil("epoch", p["until_ms"])
         errors = []
         for bad in ["1 fortnight", "366 days"]:
@@ -201,7 +206,11 @@ async def test_sleep_forms_become_named_timers(tempflare_worker: Any) -> None:
         found = await eventually(lambda: timers(instance.handle), lambda t: len(t) == 5)
         await instance.terminate()
     assert [(t.summary, t.seconds) for t in found[:4]] == [
-        ("ms", 0.3), ("delta", 0.4), ("words", 1.0), ("compact", 0.25)]
+        ("ms", 0.3),
+        ("delta", 0.4),
+        ("words", 1.0),
+        ("compact", 0.25),
+    ]
     # the past sleep_until made no timer; the epoch one waits about a minute
     assert found[4].summary == "epoch" and 50 < found[4].seconds <= 60
 
@@ -261,8 +270,10 @@ async def test_events_are_buffered_fifo_per_type_and_served_in_order(
 async def test_event_wait_timeout_raises_and_defaults_to_24h(tempflare_worker: Any) -> None:
     async with tempflare_worker(Events) as wf:
         result = await (await wf.create(params={"mode": "timeout"})).handle.result()
-        assert result == {"timeout": "Execution timed out after 500ms",
-                          "name": "WorkflowTimeoutError"}
+        assert result == {
+            "timeout": "Execution timed out after 500ms",
+            "name": "WorkflowTimeoutError",
+        }
         waiting = await wf.create(params={"mode": "default"})
         found = await eventually(lambda: timers(waiting.handle), bool)
         await waiting.terminate()
@@ -308,13 +319,16 @@ async def test_pydantic_params_env_and_output(tempflare_worker: Any) -> None:
         instance = await wf.create(id="typed-1", params={"order_id": "o1", "amount": 12.5})
         assert await instance.handle.result() == {"order_id": "paid-o1", "charged": 12.5}
         status = await instance.status()
-        assert status.status == "complete" and status.output == {"order_id": "paid-o1",
-                                                                 "charged": 12.5}
+        assert status.status == "complete" and status.output == {
+            "order_id": "paid-o1",
+            "charged": 12.5,
+        }
         with pytest.raises(InvalidParamsError, match="amount"):
             await wf.create(params={"order_id": "o2", "amount": -1})
         # a bad payload that bypasses the binding errors the instance, with pydantic's message
-        raw = await wf.client.start_workflow("Typed", {"order_id": "o3"}, id="typed-raw",
-                                             task_queue=wf.task_queue)
+        raw = await wf.client.start_workflow(
+            "Typed", {"order_id": "o3"}, id="typed-raw", task_queue=wf.task_queue
+        )
         with pytest.raises(WorkflowFailureError):
             await raw.result()
         failed = await (await wf.get("typed-raw")).status()
@@ -372,7 +386,9 @@ async def test_registered_activity_runs_as_a_regular_activity_with_retries(
     assert ACTIVITY_CALLS.count(("cat-heavy-1.png", 300)) == 2
     attempts = await step_attempts(instance.handle)
     assert [(a.activity_type, a.summary, a.failed) for a in attempts] == [
-        ("resize_image", "resize", True), ("resize_image", "resize", False)]
+        ("resize_image", "resize", True),
+        ("resize_image", "resize", False),
+    ]
     assert [t.seconds for t in await timers(instance.handle)] == [0.1]
 
 

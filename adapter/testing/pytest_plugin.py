@@ -14,10 +14,10 @@ Registered through the ``pytest11`` entry point, so installing tempflare is enou
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -51,9 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
     """The session's Temporal server, started once."""
-    address = request.config.getoption("--temporal-address") or os.environ.get(
-        "TEMPORAL_ADDRESS"
-    )
+    address = request.config.getoption("--temporal-address") or os.environ.get("TEMPORAL_ADDRESS")
     if address:
         client = await connect(address)
         await ensure_search_attributes(client)

@@ -1,0 +1,76 @@
+"""Runs a tempflare worker for every workflow in ``workflows/``.
+
+Configuration comes from the environment:
+
+* ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
+* ``TEMPORAL_TASK_QUEUE`` (``tempflare``),
+* ``TEMPFLARE_DATA_DIR`` (``.tempflare-data``): where the local env bindings keep their files.
+
+SIGINT and SIGTERM stop polling, let in-flight steps finish (up to 30 s), then exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+from temporalio.worker import Worker
+
+from adapter import connect, create_worker, ensure_search_attributes
+from adapter._constants import DEFAULT_TASK_QUEUE
+from workflows import discover_workflows
+
+log = structlog.get_logger("tempflare.worker")
+
+
+async def build_worker(
+    *, client: object | None = None, task_queue: str | None = None, data_dir: Path | None = None
+) -> Worker:
+    """Connects (unless given a client) and builds the worker for every ported workflow."""
+    from temporalio.client import Client
+
+    real_client = client if isinstance(client, Client) else await connect()
+    await ensure_search_attributes(real_client)
+    data = data_dir or Path(os.environ.get("TEMPFLARE_DATA_DIR", ".tempflare-data"))
+    data.mkdir(parents=True, exist_ok=True)
+    queue = task_queue or os.environ.get("TEMPORAL_TASK_QUEUE", DEFAULT_TASK_QUEUE)
+    ported = discover_workflows()
+    envs = {p.workflow: p.make_env(data, real_client, queue) for p in ported}
+    activities = [a for p in ported for a in p.activities]
+    return create_worker(
+        real_client,
+        task_queue=queue,
+        workflows=[p.workflow for p in ported],
+        envs=envs,
+        activities=list({id(a): a for a in activities}.values()),
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def main() -> None:
+    """Runs the worker until SIGINT or SIGTERM."""
+    worker = await build_worker()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker started",
+        task_queue=worker.task_queue,
+        workflows=sorted(p.workflow.workflow_name for p in discover_workflows()),
+    )
+    async with worker:
+        await stop.wait()
+        log.info("shutting down: waiting for in-flight steps")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    structlog.configure(
+        processors=[structlog.processors.TimeStamper(fmt="iso"), structlog.dev.ConsoleRenderer()]
+    )
+    asyncio.run(main())

@@ -1,0 +1,64 @@
+"""Ported Cloudflare workflows, one module per seed workflow.
+
+Each module defines one or more ``WorkflowEntrypoint`` subclasses and, for the worker and the
+main job, may define:
+
+* ``make_env(data_dir, client, task_queue)``: the env object its workflows get as ``self.env``;
+* ``ACTIVITIES``: registered ``@activity.defn`` functions its steps call as regular activities;
+* ``EXAMPLE_PARAMS``, ``EXPECTED_STATUS``, ``EVENTS``: one demo run of its main workflow (the
+  first class defined in the module, or ``DEMO_WORKFLOW``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from adapter import WorkflowEntrypoint
+
+
+@dataclass(frozen=True)
+class PortedWorkflow:
+    """One workflow class found in ``workflows/`` and what the worker needs to run it."""
+
+    workflow: type[WorkflowEntrypoint[Any, Any]]
+    module: ModuleType
+    is_demo: bool
+    activities: Sequence[Callable[..., Any]] = field(default_factory=tuple)
+
+    def make_env(self, data_dir: Path, client: Any, task_queue: str) -> Any:
+        """Builds this workflow's env from its module's ``make_env``, if it has one."""
+        factory = getattr(self.module, "make_env", None)
+        return factory(data_dir, client, task_queue) if factory else None
+
+
+def _workflow_modules() -> list[ModuleType]:
+    return [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+        if not info.name.startswith("_")
+    ]
+
+
+def discover_workflows() -> list[PortedWorkflow]:
+    """Every ``WorkflowEntrypoint`` subclass defined in a module of this package."""
+    found: list[PortedWorkflow] = []
+    for module in _workflow_modules():
+        classes = [
+            obj
+            for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, WorkflowEntrypoint)
+            and obj is not WorkflowEntrypoint
+            and obj.__module__ == module.__name__
+        ]
+        classes = sorted(set(classes), key=lambda c: inspect.getsourcelines(c)[1])
+        demo = getattr(module, "DEMO_WORKFLOW", classes[0] if classes else None)
+        activities = tuple(getattr(module, "ACTIVITIES", ()))
+        found += [PortedWorkflow(c, module, c is demo, activities) for c in classes]
+    return found
