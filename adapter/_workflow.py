@@ -63,7 +63,7 @@ class WorkerRuntime:
             return f"step:{step_name}"
         return step_name
 
-    def load_modifiers(self) -> StepModifiers | None:
+    def load_modifiers(self) -> Modifications | None:
         """Reads the testing toolkit's modifiers from the instance's memo, if any."""
         raw = workflow.memo_value(MODIFIERS_MEMO, None)
         if raw is None:
@@ -97,7 +97,10 @@ class TempflareWorkflow:
                 instance_id=info.workflow_id,
                 workflow_name=info.workflow_type,
             )
-            step = WorkflowStep(state, self.runtime, self.runtime.load_modifiers())
+            modifiers = self.runtime.load_modifiers()
+            for mocked in modifiers.events if modifiers else []:
+                state.receive_event(mocked.type, mocked.payload)
+            step = WorkflowStep(state, self.runtime, modifiers)
             entry = self.entry_cls(self.runtime.env)
             result = await entry.run(event, step)
         except asyncio.CancelledError:

@@ -40,6 +40,7 @@ from ._constants import (
     STATUS_SEARCH_ATTRIBUTE,
     STEP_SEARCH_ATTRIBUTE,
 )
+from ._restart import reset_to_first_workflow_task, restart_from_step
 from .entrypoint import WorkflowEntrypoint, validate_params
 from .errors import (
     InstanceAlreadyExistsError,
@@ -199,6 +200,25 @@ class WorkflowInstance:
         """
         await self._require_live("terminate")
         await self.handle.terminate(reason="terminated through tempflare")
+
+    async def restart(self, from_step: Mapping[str, Any] | None = None) -> None:
+        """Runs the instance again from the start, with the same id and original params.
+
+        Without ``from_step``, this is a Temporal reset to the first workflow task: step results
+        and buffered events are discarded and every step runs again. It works from any status.
+
+        With ``from_step={"name": ..., "count": 1, "type": "do" | "sleep" | "waitForEvent"}``,
+        steps that finished before that step keep their results (they are not run again),
+        sleeps before it are skipped, events received before it are delivered again in order,
+        and that step and everything after it run again, in a new run of the same workflow id.
+
+        Raises:
+            StepNotFoundError: ``from_step`` names a step that is not in the history.
+        """
+        if from_step is None:
+            await reset_to_first_workflow_task(self._client, self.id)
+        else:
+            await restart_from_step(self._client, self.id, from_step)
 
     async def send_event(self, type: str, payload: Any = None) -> None:
         """Sends an event: a Temporal signal named ``type`` carrying ``payload``.

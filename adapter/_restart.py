@@ -1,0 +1,217 @@
+"""``restart()``: a Temporal reset, or a new run that keeps the results of earlier steps.
+
+Client code: it reads the instance's history and writes a restart plan into the new run's memo,
+in the same form as the testing toolkit's modifiers (:mod:`adapter.testing._modifiers`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, ResetReapplyExcludeType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from ._workflow import MODIFIERS_MEMO
+from .errors import StepNotFoundError
+from .testing._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
+
+STEP_TYPES = ("do", "sleep", "waitForEvent")
+
+
+async def _history(client: Client, instance_id: str) -> tuple[list[HistoryEvent], Any]:
+    handle = client.get_workflow_handle(instance_id)
+    history = await handle.fetch_history()
+    return list(history.events), handle
+
+
+async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None:
+    """Resets the latest run to its first completed workflow task, dropping its signals."""
+    events, handle = await _history(client, instance_id)
+    desc = await handle.describe()
+    completed = [
+        e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    if completed:
+        target = completed[0]
+    else:
+        scheduled = [
+            e.event_id
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
+        ]
+        target = scheduled[0] + 1
+    await client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=instance_id, run_id=desc.run_id),
+            reason="tempflare restart",
+            request_id=str(uuid.uuid4()),
+            workflow_task_finish_event_id=target,
+            reset_reapply_exclude_types=[
+                ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL,
+                ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE,
+            ],
+        )
+    )
+
+
+def _summary(event: HistoryEvent) -> str:
+    if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
+        return str(json.loads(event.user_metadata.summary.data))
+    return ""
+
+
+def _split_label(summary: str) -> tuple[str, int]:
+    name, sep, count = summary.rpartition(" #")
+    if sep and count.isdigit():
+        return name, int(count)
+    return summary, 1
+
+
+async def restart_from_step(client: Client, instance_id: str, from_step: Mapping[str, Any]) -> None:
+    unknown = sorted(set(from_step) - {"name", "count", "type"})
+    name, count, kind = (
+        from_step.get("name"),
+        from_step.get("count", 1),
+        from_step.get("type", "do"),
+    )
+    if (
+        unknown
+        or not isinstance(name, str)
+        or not isinstance(count, int)
+        or count < 1
+        or kind not in STEP_TYPES
+    ):
+        raise ValueError(
+            f"Invalid from_step {dict(from_step)!r}: expected {{'name': str, 'count': int >= 1, "
+            f"'type': one of {list(STEP_TYPES)}}}."
+        )
+    events, handle = await _history(client, instance_id)
+    converter = client.data_converter.payload_converter
+    start = events[0].workflow_execution_started_event_attributes
+    target_id: int | None = None
+    results: dict[tuple[str, int], tuple[int, Any, Any]] = {}
+    sleeps: list[tuple[int, str, int]] = []
+    signals: list[tuple[int, str, Any]] = []
+    scheduled: dict[int, tuple[str, int]] = {}
+    for event in events:
+        if event.HasField("marker_recorded_event_attributes"):
+            attrs = event.marker_recorded_event_attributes
+            data = json.loads(attrs.details["data"].payloads[0].data)
+            step, _, rest = str(data["activity_id"]).rpartition("#")
+            step_count = int(rest.split("@")[0]) if rest else 1
+            if kind == "do" and target_id is None and (step, step_count) == (name, count):
+                target_id = event.event_id
+            if attrs.HasField("failure"):
+                failure = attrs.failure
+                info = (
+                    failure.cause.application_failure_info
+                    if failure.HasField("cause")
+                    else failure.application_failure_info
+                )
+                results[(step, step_count)] = (
+                    event.event_id,
+                    None,
+                    (
+                        info.type or "Error",
+                        failure.cause.message if failure.HasField("cause") else failure.message,
+                    ),
+                )
+            else:
+                value = (
+                    converter.from_payloads(list(attrs.details["result"].payloads))[0]
+                    if "result" in attrs.details
+                    else None
+                )
+                results[(step, step_count)] = (event.event_id, value, None)
+        elif event.HasField("activity_task_scheduled_event_attributes"):
+            sched = event.activity_task_scheduled_event_attributes
+            step, _, rest = sched.activity_id.rpartition("#")
+            step_count = int(rest.split("@")[0]) if rest and step else 1
+            scheduled[event.event_id] = (step, step_count)
+            if kind == "do" and target_id is None and (step, step_count) == (name, count):
+                target_id = event.event_id
+        elif event.HasField("activity_task_completed_event_attributes"):
+            done = event.activity_task_completed_event_attributes
+            key = scheduled.get(done.scheduled_event_id)
+            if key:
+                payloads = list(done.result.payloads)
+                value = converter.from_payloads(payloads)[0] if payloads else None
+                results[key] = (event.event_id, value, None)
+        elif event.HasField("activity_task_failed_event_attributes"):
+            failed = event.activity_task_failed_event_attributes
+            key = scheduled.get(failed.scheduled_event_id)
+            if key:
+                cause = failed.failure.cause if failed.failure.HasField("cause") else failed.failure
+                error_type = cause.application_failure_info.type or "Error"
+                results[key] = (event.event_id, None, (error_type, cause.message))
+        elif event.HasField("timer_started_event_attributes"):
+            label = _summary(event)
+            timer_name, timer_count = _split_label(label)
+            if (
+                kind in ("sleep", "waitForEvent")
+                and target_id is None
+                and (timer_name, timer_count) == (name, count)
+            ):
+                target_id = event.event_id
+            sleeps.append((event.event_id, timer_name, timer_count))
+        elif event.HasField("workflow_execution_signaled_event_attributes"):
+            attrs_s = event.workflow_execution_signaled_event_attributes
+            if not attrs_s.signal_name.startswith("tempflare."):
+                payloads = list(attrs_s.input.payloads)
+                signals.append(
+                    (
+                        event.event_id,
+                        attrs_s.signal_name,
+                        converter.from_payloads(payloads)[0] if payloads else None,
+                    )
+                )
+    if target_id is None:
+        raise StepNotFoundError(
+            f'Step "{name}" (count {count}, type {kind}) not found in the execution history of '
+            f'instance "{instance_id}". Steps restored from cache by an earlier restart from '
+            "a step are not in the new run's history; restart() without from_step first."
+        )
+    previous: Any = {}
+    if MODIFIERS_MEMO in start.memo.fields:
+        previous = converter.from_payloads([start.memo.fields[MODIFIERS_MEMO]])[0] or {}
+    plan = Modifications.model_validate(previous)
+    kept = {k for k, (eid, _, _) in results.items() if eid < target_id}
+    plan.results = [r for r in plan.results if (r.step.name, r.step.index) not in kept]
+    for (step, step_count), (eid, value, error) in results.items():
+        if eid >= target_id:
+            continue
+        selector = StepSelector(name=step, index=step_count)
+        if error is None:
+            plan.results.append(MockedResult(step=selector, value=value))
+        else:
+            plan.attempt_slots.append(
+                AttemptSlot(step=selector, error_name=error[0], message=error[1])
+            )
+    plan.disabled_sleeps += [
+        StepSelector(name=n, index=c) for eid, n, c in sleeps if eid < target_id
+    ]
+    plan.events += [MockedEvent(type=t, payload=p) for eid, t, p in signals if eid < target_id]
+    params = (
+        converter.from_payloads(list(start.input.payloads))[0] if start.input.payloads else None
+    )
+    desc = await handle.describe()
+    if desc.status == WorkflowExecutionStatus.RUNNING:
+        await handle.terminate(reason=f"tempflare restart from step {name!r}")
+    await client.start_workflow(
+        start.workflow_type.name,
+        params,
+        id=instance_id,
+        task_queue=start.task_queue.name,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        memo={MODIFIERS_MEMO: plan.model_dump(mode="json")},
+        static_summary=f"{start.workflow_type.name} instance {instance_id}",
+    )
