@@ -197,7 +197,7 @@ async def test_restart_from_a_step_keeps_earlier_results(tempflare_worker: Any) 
         # the event wait after the sleep gets the first buffered event again (from before)
         assert (await fresh.handle.result())["event"] == "kept"
         assert RAN[fresh.id] == ["slow", "last", "last"]
-        with pytest.raises(StepNotFoundError, match='"missing" .* not found'):
+        with pytest.raises(StepNotFoundError, match=r'"missing" .* not found'):
             await instance.restart(from_step={"name": "missing"})
 
 
@@ -228,8 +228,8 @@ async def test_list_query_finds_waiting_and_errored_instances(tempflare_worker: 
         await eventually(status_of(waiting), lambda s: s == "waiting")
         await eventually(status_of(failing), lambda s: s == "errored")
         query = (
-            "WorkflowType = 'Lifecycle' AND TaskQueue = '%s' AND "
-            "(TempflareStatus = 'waiting' OR ExecutionStatus = 'Failed')" % wf.task_queue
+            f"WorkflowType = 'Lifecycle' AND TaskQueue = '{wf.task_queue}' AND "
+            "(TempflareStatus = 'waiting' OR ExecutionStatus = 'Failed')"
         )
 
         async def listed() -> set[str]:
