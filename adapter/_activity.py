@@ -18,8 +18,8 @@ from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from ._modifiers import USE_CALLBACK
 from .errors import NonRetryableError, WorkflowFatalError
-from .testing._modifiers import USE_CALLBACK
 from .types import StepContext, StepInfo
 
 #: Cloudflare's limit on a step result.

@@ -23,3 +23,6 @@ DEFAULT_NAMESPACE: Final = "default"
 DEFAULT_TASK_QUEUE: Final = "tempflare"
 DEFAULT_ADDRESS: Final = "localhost:7233"
 DEFAULT_UI_PORT: Final = 8233
+
+#: Memo key of the step modifiers (testing toolkit, restart from a step) an instance starts with.
+MODIFIERS_MEMO: Final = "tempflare.modifiers"

@@ -18,9 +18,9 @@ from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from ._workflow import MODIFIERS_MEMO
+from ._constants import MODIFIERS_MEMO
+from ._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from .errors import StepNotFoundError
-from .testing._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 
 STEP_TYPES = ("do", "sleep", "waitForEvent")
 

@@ -19,16 +19,13 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError, FailureError
 
 from ._activity import StepRegistry
-from ._constants import PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from ._constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from ._modifiers import Modifications
 from .config import DEFAULT_RETRY_DELAY
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint, validate_params
 from .step import InstanceState, WorkflowStep
-from .testing._modifiers import Modifications
 from .types import InstanceStatus, WorkflowEvent
-
-#: Memo key under which the testing toolkit ships step modifiers with an instance.
-MODIFIERS_MEMO = "tempflare.modifiers"
 
 
 class StepModifiers(Protocol):

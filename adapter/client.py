@@ -11,7 +11,7 @@ import asyncio
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
 import pydantic
@@ -285,6 +285,8 @@ class Workflow(Generic[ParamsT]):
         return chosen, params
 
     async def _start(self, instance_id: str, params: Any, memo: Mapping[str, Any] | None) -> None:
+        for hook in _START_HOOKS:
+            memo = hook(self, instance_id) or memo
         attrs = (
             TypedSearchAttributes([SearchAttributePair(_STATUS_KEY, InstanceStatus.QUEUED.value)])
             if self._use_search_attributes
@@ -371,6 +373,16 @@ class Workflow(Generic[ParamsT]):
         instance = WorkflowInstance(self.client, id)
         await instance._describe()
         return instance
+
+
+StartHook = Callable[["Workflow[Any]", str], Mapping[str, Any] | None]
+_START_HOOKS: list[StartHook] = []
+
+
+def register_start_hook(hook: StartHook) -> None:
+    """Lets the testing toolkit attach a memo to instances the binding starts."""
+    if hook not in _START_HOOKS:
+        _START_HOOKS.append(hook)
 
 
 def _check_size(client: Client, value: Any, what: str) -> None:
