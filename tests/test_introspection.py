@@ -159,6 +159,8 @@ async def test_modifier_misuse_is_an_error(tempflare_worker: Any) -> None:
                 await instance.modify(lambda m: m.disable_sleeps())
             with pytest.raises(IntrospectionError, match='must be "complete"'):
                 await instance.get_output()
+            with pytest.raises(IntrospectionError, match='must be "errored"'):
+                await instance.get_error()
 
 
 async def test_mocks_do_not_leak_between_instances_running_at_once(tempflare_worker: Any) -> None:

@@ -35,6 +35,12 @@ from ..worker import create_worker, ensure_search_attributes
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tempflare")
     group.addoption(
+        "--time-skipping",
+        action="store_true",
+        help="Run sleeps and event timeouts in virtual time on Temporal's time-skipping test "
+        "server (needs TEMPFLARE_TEST_SERVER or a download of the test server).",
+    )
+    group.addoption(
         "--temporal-address",
         default=None,
         help="Run against this Temporal server instead of the embedded dev server "
@@ -52,7 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
 async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
     """The session's Temporal server, started once."""
     address = request.config.getoption("--temporal-address") or os.environ.get("TEMPORAL_ADDRESS")
-    if address:
+    if request.config.getoption("--time-skipping"):
+        env = await _start_time_skipping()
+    elif address:
         client = await connect(address)
         await ensure_search_attributes(client)
         env = WorkflowEnvironment.from_client(client)
@@ -67,6 +75,27 @@ async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflo
         yield env
     finally:
         await env.shutdown()
+
+
+async def _start_time_skipping() -> WorkflowEnvironment:
+    """Temporal's time-skipping test server, or a failure that says why it is unavailable."""
+    existing = os.environ.get("TEMPFLARE_TEST_SERVER")
+    try:
+        return await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=existing,
+            test_server_startup_timeout=timedelta(seconds=60),
+        )
+    except Exception as err:
+        pytest.fail(
+            "--time-skipping: no time-skipping server could be started "
+            f"({type(err).__name__}: {err}). The SDK downloads Temporal's test server from the "
+            "internet unless TEMPFLARE_TEST_SERVER names a local one (for example a script that "
+            "execs Java's io.temporal.testserver.TestServer). Note that the time-skipping server "
+            "has no reset, so restart() is unavailable there. Run without --time-skipping to use "
+            "the real dev server in real time.",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
