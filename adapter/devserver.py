@@ -111,6 +111,9 @@ _DYNAMIC_CONFIG_EXTRA: Final[tuple[str, ...]] = (
     "frontend.enableExecuteMultiOperation=true",
     # Off by default in server 1.29; the SDK's own test suites turn it on explicitly.
     "system.enableActivityEagerExecution=true",
+    # Timers fire within ~10 ms instead of up to ~1 s late, so short sleeps and retry delays
+    # take about as long as they say (the default shift batches timer processing).
+    'history.timerProcessorMaxTimeShift="10ms"',
 )
 
 
