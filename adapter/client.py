@@ -369,7 +369,10 @@ class Workflow(Generic[ParamsT]):
         Raises:
             InstanceNotFoundError: No instance has this id.
         """
-        validate_instance_id(id)
+        if not isinstance(id, str) or not id:
+            raise InvalidInstanceIdError(f"Invalid instance id {id!r}: it must be a string.")
+        # No pattern check: ids Temporal made (e.g. schedules' ``daily-<RFC 3339 time>``) are
+        # valid instances too.
         instance = WorkflowInstance(self.client, id)
         await instance._describe()
         return instance
