@@ -32,7 +32,11 @@ async def _history(client: Client, instance_id: str) -> tuple[list[HistoryEvent]
 
 
 async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None:
-    """Resets the latest run to its first completed workflow task, dropping its signals."""
+    """Resets the latest run to its first completed workflow task, dropping its signals.
+
+    If an event arrived before that task finished, the reset would keep it; a fresh run of the
+    same id with the original params is started instead.
+    """
     events, handle = await _history(client, instance_id)
     desc = await handle.describe()
     completed = [
@@ -47,6 +51,16 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
         ]
         target = scheduled[0] + 1
+    if any(
+        e.event_id <= target
+        and e.HasField("workflow_execution_signaled_event_attributes")
+        and not e.workflow_execution_signaled_event_attributes.signal_name.startswith("tempflare.")
+        for e in events
+    ):
+        # An event arrived before the first workflow task finished, so a reset would keep it;
+        # restart discards buffered events, so start a clean run of the same id instead.
+        await _start_new_run(client, instance_id, events, None, reason="tempflare restart")
+        return
     await client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
             namespace=client.namespace,
@@ -93,7 +107,7 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
             f"Invalid from_step {dict(from_step)!r}: expected {{'name': str, 'count': int >= 1, "
             f"'type': one of {list(STEP_TYPES)}}}."
         )
-    events, handle = await _history(client, instance_id)
+    events, _ = await _history(client, instance_id)
     converter = client.data_converter.payload_converter
     start = events[0].workflow_execution_started_event_attributes
     target_id: int | None = None
@@ -199,12 +213,31 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
         StepSelector(name=n, index=c) for eid, n, c in sleeps if eid < target_id
     ]
     plan.events += [MockedEvent(type=t, payload=p) for eid, t, p in signals if eid < target_id]
-    params = (
-        converter.from_payloads(list(start.input.payloads))[0] if start.input.payloads else None
+    await _start_new_run(
+        client,
+        instance_id,
+        events,
+        {MODIFIERS_MEMO: plan.model_dump(mode="json")},
+        reason=f"tempflare restart from step {name!r}",
     )
-    desc = await handle.describe()
-    if desc.status == WorkflowExecutionStatus.RUNNING:
-        await handle.terminate(reason=f"tempflare restart from step {name!r}")
+
+
+async def _start_new_run(
+    client: Client,
+    instance_id: str,
+    events: list[HistoryEvent],
+    memo: Mapping[str, Any] | None,
+    *,
+    reason: str,
+) -> None:
+    """Ends the latest run if it is open and starts a new one with the same id and params."""
+    converter = client.data_converter.payload_converter
+    start = events[0].workflow_execution_started_event_attributes
+    payloads = list(start.input.payloads)
+    params = converter.from_payloads(payloads)[0] if payloads else None
+    handle = client.get_workflow_handle(instance_id)
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        await handle.terminate(reason=reason)
     await client.start_workflow(
         start.workflow_type.name,
         params,
@@ -212,6 +245,6 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
         task_queue=start.task_queue.name,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
-        memo={MODIFIERS_MEMO: plan.model_dump(mode="json")},
+        memo=dict(memo) if memo else None,
         static_summary=f"{start.workflow_type.name} instance {instance_id}",
     )
