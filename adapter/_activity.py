@@ -19,7 +19,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from ._modifiers import USE_CALLBACK
-from .errors import NonRetryableError, WorkflowFatalError
+from .errors import NonRetryableError, WorkflowFatalError, error_name
 from .types import StepContext, StepInfo
 
 #: Cloudflare's limit on a step result.
@@ -126,7 +126,7 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
         except ApplicationError:
             raise
         except Exception as err:
-            raise ApplicationError(str(err), type=type(err).__name__) from err
+            raise ApplicationError(str(err), type=error_name(err)) from err
         check_result_size(entry.name, entry.count, result)
         return result
 

@@ -24,6 +24,7 @@ from ._modifiers import Modifications
 from .config import DEFAULT_RETRY_DELAY
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint, validate_params
+from .errors import error_name
 from .step import InstanceState, WorkflowStep
 from .types import InstanceStatus, WorkflowEvent
 
@@ -68,11 +69,6 @@ class WorkerRuntime:
         return Modifications.model_validate(raw)
 
 
-def _error_name(err: BaseException) -> str:
-    name = getattr(err, "name", None)
-    return name if isinstance(name, str) and name else type(err).__name__
-
-
 class TempflareWorkflow:
     """Base of the Temporal workflow generated for each entrypoint class."""
 
@@ -114,7 +110,7 @@ class TempflareWorkflow:
             raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
         except Exception as err:
             self._finish(InstanceStatus.ERRORED)
-            raise ApplicationError(str(err), type=_error_name(err), non_retryable=True) from err
+            raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err
         self._finish(InstanceStatus.COMPLETE)
         return result
 

@@ -144,3 +144,16 @@ class InstanceFinishedError(TempflareClientError):
 
 class StepNotFoundError(TempflareClientError):
     """``restart(from_step=...)`` named a step that is not in the instance's history."""
+
+
+def error_name(err: BaseException) -> str:
+    """The Cloudflare-style name of an error: its ``name`` attribute, else its class name.
+
+    Python's ``AttributeError``, ``NameError`` and ``ImportError`` use ``.name`` for something
+    else (the missing attribute, variable or module), so they always report their class name.
+    """
+    if not isinstance(err, AttributeError | NameError | ImportError):
+        name = getattr(err, "name", None)
+        if isinstance(name, str) and name:
+            return name
+    return type(err).__name__

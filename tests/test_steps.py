@@ -402,3 +402,22 @@ async def test_create_rejects_bad_ids_and_duplicates(tempflare_worker: Any) -> N
         await wf.create(id="dup-1")
         with pytest.raises(InstanceAlreadyExistsError, match='"dup-1" already exists'):
             await wf.create(id="dup-1")
+
+
+class Typo(WorkflowEntrypoint[None, None]):
+    async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> Any:
+        class Order:
+            order_id = "P"
+
+        return Order().orderid  # type: ignore[attr-defined]
+
+
+async def test_attribute_error_reports_its_class_name(tempflare_worker: Any) -> None:
+    async with tempflare_worker(Typo) as wf:
+        instance = await wf.create()
+        with pytest.raises(WorkflowFailureError):
+            await instance.handle.result()
+        status = await instance.status()
+    assert status.error is not None
+    assert status.error.name == "AttributeError"
+    assert "orderid" in status.error.message
