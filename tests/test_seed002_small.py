@@ -1,0 +1,61 @@
+"""End-to-end tests of the small seed 002 ports: workflows/seed002_basic.py and
+workflows/seed002_structured_analysis.py."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from activities.seed002_invention import Extraction, call_ai_with_schema
+from adapter import InvalidParamsError
+from adapter.bindings import OfflineAI
+from workflows.seed002_basic import MyWorkflow
+from workflows.seed002_structured_analysis import (
+    EXAMPLE_PARAMS,
+    AnalysisWorkflow,
+    SearchQueries,
+    StructuredEnv,
+)
+
+from .helpers import step_attempts
+
+pytestmark = pytest.mark.server
+
+
+async def test_basic_workflow_passes_data_between_steps(tempflare_worker: Any) -> None:
+    async with tempflare_worker(MyWorkflow) as wf:
+        instance = await wf.create(id="basic-1", params={"userId": "u", "documentId": "d"})
+        result = await instance.handle.result()
+        with pytest.raises(InvalidParamsError, match="documentId"):
+            await wf.create(params={"userId": "u"})
+    assert result == {"success": True, "result": {"processed": True, "input": {"fetched": True}}}
+    assert [a.summary for a in await step_attempts(instance.handle)] == [
+        "fetch-data",
+        "process-data",
+    ]
+
+
+async def test_structured_analysis_validates_both_ai_answers(tempflare_worker: Any) -> None:
+    conversation = EXAMPLE_PARAMS["conversation"]
+    async with tempflare_worker(AnalysisWorkflow, env=StructuredEnv(AI=OfflineAI())) as wf:
+        instance = await wf.create(id="structured-1", params={"conversation": conversation})
+        result = await instance.handle.result()
+    extraction = await call_ai_with_schema(
+        OfflineAI(),
+        model="claude-sonnet-4-5",
+        system_prompt="Extract invention features from the conversation.",
+        user_prompt=conversation,
+        schema=Extraction,
+        schema_name="InventionExtraction",
+    )
+    assert result["extraction"] == extraction.model_dump()
+    assert Extraction.model_validate(result["extraction"]).features
+    queries = SearchQueries.model_validate(result["queries"])
+    assert len(queries.queries) == 3 and all(isinstance(q, str) for q in queries.queries)
+    assert json.dumps(result)  # plain JSON all the way
+    assert [a.summary for a in await step_attempts(instance.handle)] == [
+        "extract-features",
+        "generate-queries",
+    ]

@@ -1,0 +1,105 @@
+"""Port of seed 001, "Workflow Patterns / User Lifecycle".
+
+TypeScript (abridged)::
+
+    await step.do('welcome email', async () => await sendEmail(event.params.email, 'Welcome!'));
+    await step.sleep('trial period', '7 days');
+    const hasConverted = await step.do('check conversion', async () => {
+      const user = await this.env.DB.prepare('SELECT subscription_status FROM users WHERE id = ?')
+        .bind(event.params.userId).first();
+      return user.subscription_status === 'active';
+    });
+    if (!hasConverted) await step.do('trial expiration email',
+        async () => await sendEmail(event.params.email, 'Trial ending'));
+
+Differences: ``event.params`` is ``event.payload`` (seed bug); ``sendEmail`` is an HTTP e-mail
+API (``activities/seed001_user_lifecycle.py``); a missing user raises ``UserNotFoundError``
+instead of a ``TypeError`` on ``null``; ``trial_seconds`` shortens the 7-day sleep; ``run``
+returns ``{"converted", "emails"}`` (the seed returns nothing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from activities.seed001_demo import ensure_demo_services
+from activities.seed001_user_lifecycle import (
+    LifecycleEnv,
+    apply_schema,
+    check_conversion,
+    send_email,
+)
+from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
+from adapter.bindings import D1Database
+from workflows.seed001_common import run_blocking, shortened
+
+
+class LifecycleParams(BaseModel):
+    """``event.payload``: the user, plus the trial-length knob."""
+
+    userId: str
+    email: str
+    #: Shortens the seed's 7-day trial period.
+    trial_seconds: float | None = None
+
+
+class UserLifecycleWorkflow(
+    WorkflowEntrypoint[LifecycleEnv, LifecycleParams], name="seed001.UserLifecycleWorkflow"
+):
+    """Welcome a user, wait out the trial, then nudge them if they have not converted."""
+
+    async def run(
+        self, event: WorkflowEvent[LifecycleParams], step: WorkflowStep
+    ) -> dict[str, Any]:
+        params = event.payload
+        env = self.env
+        emails = ["Welcome!"]
+
+        await step.do("welcome email", lambda: send_email(env, params.email, "Welcome!"))
+        await step.sleep("trial period", shortened(params.trial_seconds, "7 days"))
+        has_converted = await step.do(
+            "check conversion", lambda: check_conversion(env, params.userId)
+        )
+        if not has_converted:
+            await step.do(
+                "trial expiration email", lambda: send_email(env, params.email, "Trial ending")
+            )
+            emails.append("Trial ending")
+        return {"converted": has_converted, "emails": emails}
+
+
+# ------------------------------------------------------------------------------ demo run
+
+EXAMPLE_PARAMS: Final[dict[str, Any]] = {
+    "userId": "demo-user",
+    "email": "demo@example.com",
+    "trial_seconds": 2,
+}
+EXPECTED_STATUS: Final = "complete"
+EVENTS: Final[list[tuple[float, str, object]]] = []
+
+
+async def _demo_env(root: Path) -> LifecycleEnv:
+    """An env for the demo run: a D1 file with a trialing ``demo-user``, the demo e-mail API."""
+    env = LifecycleEnv(
+        DB=D1Database(str(root / "lifecycle.sqlite")), EMAIL_API_URL=ensure_demo_services()
+    )
+    await apply_schema(env.DB)
+    await (
+        env.DB.prepare(
+            "INSERT OR REPLACE INTO users (id, email, subscription_status) "
+            "VALUES (?, ?, 'trialing')"
+        )
+        .bind("demo-user", "demo@example.com")
+        .run()
+    )
+    return env
+
+
+def make_env(data_dir: str | Path, client: Client, task_queue: str) -> LifecycleEnv:
+    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    return run_blocking(_demo_env(Path(data_dir)))
