@@ -63,7 +63,7 @@ def render(runs: list[Run], ui: str | None, namespace: str) -> Table:
         table.add_column(column, overflow="fold")
     for run in runs:
         ok = run.status == run.expected
-        done = InstanceStatus(run.status).is_final if run.status in InstanceStatus else False
+        done = run.status in {s.value for s in InstanceStatus if s.is_final}
         colour = "green" if ok else ("red" if done else "yellow")
         output = json.dumps(run.output, default=str)[:80] if run.output is not None else ""
         link = f"{ui}/namespaces/{namespace}/workflows/{run.instance.id}" if ui else ""
@@ -85,7 +85,7 @@ async def start_demos(client: Any, task_queue: str) -> list[Run]:
     demos = [p for p in discover_workflows() if p.is_demo and hasattr(p.module, "EXAMPLE_PARAMS")]
     for n, ported in enumerate(demos):
         params = ported.module.EXAMPLE_PARAMS
-        iid = f"demo-{ported.workflow.__name__.lower()}-{suffix}"
+        iid = f"demo-{ported.module.__name__.rsplit('.', 1)[-1].replace('_', '-')}-{suffix}"
         binding = Workflow(client, ported.workflow, task_queue=task_queue)
         if n == 0:
             # one instance goes straight through the plain Temporal client

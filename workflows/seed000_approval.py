@@ -115,3 +115,5 @@ EXPECTED_STATUS: Final = "complete"
 EVENTS: Final[list[tuple[float, str, Any]]] = [
     (2, EVENT_TYPE, {"approved": True, "approverId": "manager-1"}),
 ]
+
+from workflows.seed000_env import make_env as make_env  # noqa: E402  (the main job's env)

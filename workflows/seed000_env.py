@@ -156,3 +156,26 @@ async def load_demo_data(db: D1Database) -> None:
         for n in range(1, 31)
     ]
     await db.batch(statements)
+
+
+_DEMO_ENVS: dict[tuple[str, str], Seed000Env] = {}
+
+
+def make_env(data_dir: Path, client: Any, task_queue: str) -> Seed000Env:
+    """The main job's env for seed 000: local stand-ins for the payment gateway, job processor,
+    APIs and notifier (real HTTP servers on 127.0.0.1), SQLite and KV under ``data_dir``, and
+    demo rows. Built once per data folder and task queue, and shared by every seed 000 module."""
+    key = (str(data_dir), task_queue)
+    if key not in _DEMO_ENVS:
+        from tests.seed000_services import Seed000Services  # demo stand-ins, shared with tests
+
+        from .seed001_common import run_blocking
+
+        services = Seed000Services()
+        services.__enter__()
+        env = services.build_env(
+            client=client, task_queue=task_queue, data_dir=data_dir / "seed000"
+        )
+        run_blocking(prepare_env(env, demo_data=True))
+        _DEMO_ENVS[key] = env
+    return _DEMO_ENVS[key]

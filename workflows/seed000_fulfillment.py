@@ -39,3 +39,5 @@ WORKFLOW: Final = FulfillmentWorkflow
 EXAMPLE_PARAMS: Final[dict[str, Any]] = {"orderId": "ORD-123"}
 EXPECTED_STATUS: Final = "complete"
 EVENTS: Final[list[tuple[float, str, Any]]] = []
+
+from workflows.seed000_env import make_env as make_env  # noqa: E402  (the main job's env)

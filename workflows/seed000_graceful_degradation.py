@@ -42,3 +42,5 @@ WORKFLOW: Final = UserPreferencesWorkflow
 EXAMPLE_PARAMS: Final[dict[str, Any]] = {"userId": "user-1"}
 EXPECTED_STATUS: Final = "complete"
 EVENTS: Final[list[tuple[float, str, Any]]] = []
+
+from workflows.seed000_env import make_env as make_env  # noqa: E402  (the main job's env)

@@ -94,3 +94,5 @@ WORKFLOW: Final = MonitoredWorkflow
 EXAMPLE_PARAMS: Final[dict[str, Any]] = {"userId": "1"}
 EXPECTED_STATUS: Final = "complete"  # user 1 comes from prepare_env(env, demo_data=True)
 EVENTS: Final[list[tuple[float, str, Any]]] = []
+
+from workflows.seed000_env import make_env as make_env  # noqa: E402  (the main job's env)

@@ -54,3 +54,5 @@ WORKFLOW: Final = PaymentWorkflow
 EXAMPLE_PARAMS: Final[dict[str, Any]] = {"orderId": "ORD-123", "amount": 99.99}
 EXPECTED_STATUS: Final = "complete"
 EVENTS: Final[list[tuple[float, str, Any]]] = []
+
+from workflows.seed000_env import make_env as make_env  # noqa: E402  (the main job's env)

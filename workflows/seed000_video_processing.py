@@ -97,3 +97,5 @@ EXAMPLE_PARAMS: Final[dict[str, Any]] = {
 }
 EXPECTED_STATUS: Final = "complete"
 EVENTS: Final[list[tuple[float, str, Any]]] = []
+
+from workflows.seed000_env import make_env as make_env  # noqa: E402  (the main job's env)
