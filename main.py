@@ -29,7 +29,7 @@ from rich.live import Live
 from rich.table import Table
 
 from adapter import InstanceStatus, Workflow, WorkflowInstance, connect
-from adapter.devserver import DevServer, find_free_port
+from adapter.devserver import DevServer, find_free_port, port_is_free
 from worker import build_worker
 from workflows import PortedWorkflow, discover_workflows
 
@@ -105,8 +105,8 @@ async def run_job(keep: bool, timeout: float) -> int:
     address = os.environ.get("TEMPORAL_ADDRESS")
     server: DevServer | None = None
     if not address:
-        port = 7233 if _free(7233) else find_free_port()
-        ui_port = 8233 if _free(8233) else find_free_port()
+        port = 7233 if port_is_free(7233) else find_free_port()
+        ui_port = 8233 if port_is_free(8233) else find_free_port()
         (ROOT / ".temporal").mkdir(exist_ok=True)
         server = DevServer(
             port=port,
@@ -164,13 +164,6 @@ async def run_job(keep: bool, timeout: float) -> int:
     finally:
         if server is not None:
             await asyncio.to_thread(server.stop)
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def main() -> None:

@@ -6,7 +6,6 @@ in the same form as the testing toolkit's modifiers (:mod:`adapter.testing._modi
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from ._constants import MODIFIERS_MEMO
+from ._history import local_activity_marker, parse_attempt_id, parse_timer_label, summary_of
 from ._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from .errors import StepNotFoundError
 
@@ -76,19 +76,6 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
     )
 
 
-def _summary(event: HistoryEvent) -> str:
-    if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
-        return str(json.loads(event.user_metadata.summary.data))
-    return ""
-
-
-def _split_label(summary: str) -> tuple[str, int]:
-    name, sep, count = summary.rpartition(" #")
-    if sep and count.isdigit():
-        return name, int(count)
-    return summary, 1
-
-
 async def restart_from_step(client: Client, instance_id: str, from_step: Mapping[str, Any]) -> None:
     unknown = sorted(set(from_step) - {"name", "count", "type"})
     name, count, kind = (
@@ -118,9 +105,10 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
     for event in events:
         if event.HasField("marker_recorded_event_attributes"):
             attrs = event.marker_recorded_event_attributes
-            data = json.loads(attrs.details["data"].payloads[0].data)
-            step, _, rest = str(data["activity_id"]).rpartition("#")
-            step_count = int(rest.split("@")[0]) if rest else 1
+            parsed = parse_attempt_id(str((local_activity_marker(event) or {}).get("activity_id")))
+            if parsed is None:
+                continue
+            step, step_count, _ = parsed
             if kind == "do" and target_id is None and (step, step_count) == (name, count):
                 target_id = event.event_id
             if attrs.HasField("failure"):
@@ -147,8 +135,10 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
                 results[(step, step_count)] = (event.event_id, value, None)
         elif event.HasField("activity_task_scheduled_event_attributes"):
             sched = event.activity_task_scheduled_event_attributes
-            step, _, rest = sched.activity_id.rpartition("#")
-            step_count = int(rest.split("@")[0]) if rest and step else 1
+            parsed = parse_attempt_id(sched.activity_id)
+            if parsed is None:
+                continue
+            step, step_count, _ = parsed
             scheduled[event.event_id] = (step, step_count)
             if kind == "do" and target_id is None and (step, step_count) == (name, count):
                 target_id = event.event_id
@@ -167,8 +157,7 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
                 error_type = cause.application_failure_info.type or "Error"
                 results[key] = (event.event_id, None, (error_type, cause.message))
         elif event.HasField("timer_started_event_attributes"):
-            label = _summary(event)
-            timer_name, timer_count = _split_label(label)
+            timer_name, timer_count = parse_timer_label(summary_of(event))
             if (
                 kind in ("sleep", "waitForEvent")
                 and target_id is None

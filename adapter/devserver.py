@@ -558,7 +558,7 @@ def _connect_host(ip: str) -> str:
     return ip
 
 
-def _port_is_free(ip: str, port: int) -> bool:
+def port_is_free(port: int, ip: str = "127.0.0.1") -> bool:
     """True if ``ip:port`` can be bound right now (with ``SO_REUSEADDR``, like Go servers)."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -725,9 +725,9 @@ class DevServer:
         self.stop()  # tidy up after a previous run whose process died on its own
         executable = self._executable or ensure_temporal_cli()
 
-        if not _port_is_free(self._ip, self._port):
+        if not port_is_free(self._port, self._ip):
             raise DevServerPortInUseError(self._port, what="gRPC frontend", ip=self._ip)
-        if self._ui_port is not None and not _port_is_free(self._ip, self._ui_port):
+        if self._ui_port is not None and not port_is_free(self._ui_port, self._ip):
             raise DevServerPortInUseError(self._ui_port, what="Web UI", ip=self._ip)
 
         db_filename = self._db_filename

@@ -31,6 +31,7 @@ from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from ._activity import StepEntry
 from ._constants import STATUS_SEARCH_ATTRIBUTE, STEP_SEARCH_ATTRIBUTE
+from ._history import attempt_id, timer_label
 from .config import StepConfig, coerce_delay_result, resolve_step_config, retry_delay
 from .durations import Duration, parse_duration, to_millis
 from .errors import (
@@ -343,7 +344,7 @@ class WorkflowStep:
                         return await workflow.execute_activity(
                             remote.name,
                             args=list(callback.args) if isinstance(callback, partial) else [],
-                            activity_id=f"{name}#{count}@{attempt}",
+                            activity_id=attempt_id(name, count, attempt),
                             start_to_close_timeout=cfg.timeout,
                             retry_policy=RetryPolicy(maximum_attempts=1),
                             summary=name,
@@ -352,7 +353,7 @@ class WorkflowStep:
                     return await workflow.execute_local_activity(
                         self._runtime.activity_type_for(name),
                         {"key": key, "attempt": attempt},
-                        activity_id=f"{name}#{count}@{attempt}",
+                        activity_id=attempt_id(name, count, attempt),
                         start_to_close_timeout=cfg.timeout + _TIMEOUT_GRACE,
                         retry_policy=RetryPolicy(maximum_attempts=1),
                         summary=name,
@@ -405,7 +406,7 @@ class WorkflowStep:
             )
         if self._mods and self._mods.sleeps_disabled(name, count):
             return
-        await self._timer(delta, _label(name, count))
+        await self._timer(delta, timer_label(name, count))
 
     async def sleep_until(self, name: str, when: datetime | int | float) -> None:
         """Sleeps until an aware ``datetime`` or epoch milliseconds; a past time returns at once.
@@ -435,7 +436,7 @@ class WorkflowStep:
             )
         if remaining <= timedelta(0) or (self._mods and self._mods.sleeps_disabled(name, count)):
             return
-        await self._timer(remaining, _label(name, count))
+        await self._timer(remaining, timer_label(name, count))
 
     sleepUntil = sleep_until
 
@@ -487,7 +488,7 @@ class WorkflowStep:
         waiter = _Waiter()
         self._state.waiters[event_type].append(waiter)
         self._state.dispatch(event_type)
-        await self._timer(delta, _label(name, count), done=lambda: waiter.event is not None)
+        await self._timer(delta, timer_label(name, count), done=lambda: waiter.event is not None)
         if waiter.event is None:
             self._state.waiters[event_type].remove(waiter)
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
@@ -527,10 +528,6 @@ class WorkflowStep:
         finally:
             state.waiting -= 1
             state.publish()
-
-
-def _label(name: str, count: int) -> str:
-    return name if count == 1 else f"{name} #{count}"
 
 
 def _step_error(

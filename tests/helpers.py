@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
+
+from adapter._history import local_activity_marker, summary_of
 
 T = TypeVar("T")
 
@@ -28,18 +29,12 @@ class StepAttempt:
     failed: bool
 
 
-def _summary(event: Any) -> str:
-    if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
-        return str(json.loads(event.user_metadata.summary.data))
-    return ""
-
-
 async def timers(handle: WorkflowHandle[Any, Any]) -> list[Timer]:
     """Every timer the run started, with its summary and exact duration."""
     history = await handle.fetch_history()
     return [
         Timer(
-            _summary(e),
+            summary_of(e),
             e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds(),
         )
         for e in history.events
@@ -55,12 +50,12 @@ async def step_attempts(handle: WorkflowHandle[Any, Any]) -> list[StepAttempt]:
     for e in history.events:
         if e.HasField("marker_recorded_event_attributes"):
             attrs = e.marker_recorded_event_attributes
-            data = json.loads(attrs.details["data"].payloads[0].data)
+            data = local_activity_marker(e) or {}
             attempts.append(
                 StepAttempt(
                     data["activity_type"],
                     data["activity_id"],
-                    _summary(e),
+                    summary_of(e),
                     attrs.HasField("failure"),
                 )
             )
@@ -76,7 +71,7 @@ async def step_attempts(handle: WorkflowHandle[Any, Any]) -> list[StepAttempt]:
             a = sched.activity_task_scheduled_event_attributes
             attempts.append(
                 StepAttempt(
-                    a.activity_type.name, a.activity_id, _summary(sched), "completed" not in which
+                    a.activity_type.name, a.activity_id, summary_of(sched), "completed" not in which
                 )
             )
     return attempts

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
@@ -20,6 +19,7 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from .._constants import MODIFIERS_MEMO
+from .._history import local_activity_marker, parse_attempt_id
 from .._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from ..client import Workflow, WorkflowInstance, register_start_hook
 from ..step import validate_event_type
@@ -157,19 +157,17 @@ class WorkflowInstanceIntrospector:
         Raises:
             IntrospectionError: The step failed for good, or the instance finished without it.
         """
-        prefix = f"{name}#{index}@"
         deadline = time.monotonic() + timeout
         handle = self.binding.client.get_workflow_handle(self.instance_id)
         converter = self.binding.client.data_converter.payload_converter
         while True:
             history = await handle.fetch_history()
             for event in history.events:
-                if not event.HasField("marker_recorded_event_attributes"):
+                data = local_activity_marker(event)
+                parsed = parse_attempt_id(str(data.get("activity_id"))) if data else None
+                if parsed is None or parsed[:2] != (name, index):
                     continue
                 attrs = event.marker_recorded_event_attributes
-                data = json.loads(attrs.details["data"].payloads[0].data)
-                if not str(data.get("activity_id", "")).startswith(prefix):
-                    continue
                 if attrs.HasField("failure"):
                     failure = attrs.failure
                     info = failure.application_failure_info
