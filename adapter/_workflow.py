@@ -77,11 +77,24 @@ class TempflareWorkflow:
 
     def __init__(self) -> None:
         self._state = InstanceState(use_search_attributes=self.runtime.use_search_attributes)
+        # Events carried in the memo (a restart plan's re-delivered events, testing mocks) were
+        # sent before anything that reaches this run, so they are buffered before any signal
+        # handler runs: Temporal runs handlers for signals in the first task before run().
+        self._modifiers: Modifications | None = None
+        self._setup_error: Exception | None = None
+        try:
+            self._modifiers = self.runtime.load_modifiers()
+        except Exception as err:  # reported by run(), which fails the run instead of the task
+            self._setup_error = err
+        for mocked in self._modifiers.events if self._modifiers else []:
+            self._state.receive_event(mocked.type, mocked.payload)
 
     async def _execute(self, params: Any) -> Any:
         state = self._state
         try:
             state.publish()
+            if self._setup_error is not None:
+                raise self._setup_error
             info = workflow.info()
             payload = validate_params(self.entry_cls.params_type, params)
             event = WorkflowEvent(
@@ -90,10 +103,7 @@ class TempflareWorkflow:
                 instance_id=info.workflow_id,
                 workflow_name=info.workflow_type,
             )
-            modifiers = self.runtime.load_modifiers()
-            for mocked in modifiers.events if modifiers else []:
-                state.receive_event(mocked.type, mocked.payload)
-            step = WorkflowStep(state, self.runtime, modifiers)
+            step = WorkflowStep(state, self.runtime, self._modifiers)
             entry = self.entry_cls(self.runtime.env)
             result = await entry.run(event, step)
         except asyncio.CancelledError:

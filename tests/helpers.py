@@ -94,3 +94,23 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
         await asyncio.sleep(0.1)
+
+
+def describe_events(history: Any) -> list[str]:
+    """One line per history event (id, type, the detail that tells steps apart): for messages."""
+    from temporalio.api.enums.v1 import EventType
+
+    lines = []
+    for ev in history.events:
+        detail: Any = ""
+        if ev.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = ev.upsert_workflow_search_attributes_event_attributes.search_attributes
+            detail = {k: v.data.decode() for k, v in sorted(fields.indexed_fields.items())}
+        elif ev.HasField("marker_recorded_event_attributes"):
+            detail = ev.marker_recorded_event_attributes.marker_name
+        elif ev.HasField("timer_started_event_attributes"):
+            detail = ev.timer_started_event_attributes.start_to_fire_timeout.ToMilliseconds()
+        elif ev.HasField("workflow_execution_signaled_event_attributes"):
+            detail = ev.workflow_execution_signaled_event_attributes.signal_name
+        lines.append(f"{ev.event_id} {EventType.Name(ev.event_type)} {detail}".rstrip())
+    return lines

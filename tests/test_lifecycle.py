@@ -201,6 +201,41 @@ async def test_restart_from_a_step_keeps_earlier_results(tempflare_worker: Any) 
             await instance.restart(from_step={"name": "missing"})
 
 
+async def test_restarted_run_sees_earlier_events_before_ones_sent_after_restart(
+    tempflare_client: Client, task_queue: str
+) -> None:
+    """An event sent right after a from-step restart lands in the new run's first workflow task,
+    together with the start; the re-delivered earlier event still comes first."""
+    binding = Workflow(tempflare_client, Lifecycle, task_queue=task_queue)
+    worker = functools.partial(
+        create_worker,
+        tempflare_client,
+        task_queue=task_queue,
+        workflows=[Lifecycle],
+        activities=[slow_work],
+    )
+    async with worker():
+        instance = await binding.create(id=f"order-{task_queue}", params={"nap": 10})
+        await instance.send_event("approve", "earlier")
+        await instance.handle.result()
+    # no worker: the restart and the new event both wait for the run's first task
+    await instance.restart(from_step={"name": "nap", "type": "sleep"})
+    await instance.send_event("approve", "later")
+    async with worker():
+        result = await instance.handle.result()
+    assert result["event"] == "earlier"
+    history = await instance.handle.fetch_history()
+    first_task = next(
+        e.event_id for e in history.events if e.HasField("workflow_task_started_event_attributes")
+    )
+    signalled = [
+        e.event_id
+        for e in history.events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert signalled and signalled[0] < first_task  # the case under test really happened
+
+
 async def test_operations_on_an_instance_started_by_the_plain_client(
     tempflare_worker: Any, tempflare_client: Client
 ) -> None:

@@ -15,7 +15,7 @@ from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
 from adapter._workflow import WorkerRuntime, build_workflow_class
 from adapter.devserver import ensure_temporal_cli
 
-from .helpers import eventually, step_attempts, timers
+from .helpers import describe_events, eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 
@@ -167,7 +167,11 @@ async def test_recorded_histories_replay_without_nondeterminism(tempflare_worker
     for instance in instances:
         history: WorkflowHistory = await instance.handle.fetch_history()
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        assert result.replay_failure is None, (history.workflow_id, result.replay_failure)
+        assert result.replay_failure is None, (
+            history.workflow_id,
+            str(result.replay_failure),
+            describe_events(history),
+        )
     # a renamed step is caught as nondeterminism: the check can fail
     strict = Replayer(
         workflows=[build_workflow_class(RenamedNative, WorkerRuntime())],
