@@ -13,7 +13,6 @@ Everything here executes in workflow code and must stay deterministic: time come
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import re
 import typing
@@ -119,7 +118,6 @@ class InstanceState:
     current_step: str | None = None
     final_status: InstanceStatus | None = None
     _published: tuple[str, str] | None = None
-    _flush_scheduled: bool = False
 
     @property
     def status(self) -> InstanceStatus:
@@ -140,23 +138,17 @@ class InstanceState:
         return self.paused or self.pause_requested
 
     def publish(self) -> None:
-        """Writes status and current step to the server, once per activation, if they changed.
+        """Writes status and current step to the server at once, if they changed.
 
         Search attributes make them listable and readable with no worker running; the current
-        details show them in the Web UI and ``temporal workflow describe``. Changes within one
-        activation are coalesced into a single upsert at its end.
+        details show them in the Web UI and ``temporal workflow describe``. The upsert is issued
+        synchronously at the transition, never deferred to the end of an activation: how Temporal
+        groups jobs into activations (local-activity results in particular) can differ between the
+        first execution and a replay, so a deferred, coalesced write could record a different
+        number of upserts and make the history fail to replay.
         """
-        if self._flush_scheduled:
-            return
         if not workflow.in_workflow():
             return  # the run is being evicted from the worker's cache: nothing to write
-        self._flush_scheduled = True
-        asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        if not workflow.in_workflow():
-            return
         snapshot = (self.status.value, self.current_step or "")
         if snapshot == self._published:
             return
@@ -206,9 +198,15 @@ class InstanceState:
         return self.status
 
     def begin_attempt(self, step: str) -> None:
-        """Marks a step attempt as in flight."""
+        """Marks a step attempt as in flight.
+
+        The current step is the one that began while no other attempt was in flight: steps
+        started alongside it (``asyncio.gather``) do not each rewrite it, so a fan-out of N
+        steps costs one upsert, not N.
+        """
+        if self.in_flight == 0:
+            self.current_step = step
         self.in_flight += 1
-        self.current_step = step
         self.publish()
 
     def end_attempt(self) -> None:

@@ -4,6 +4,7 @@ step names are what the Web UI shows; recorded histories replay deterministicall
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from typing import Any
 
@@ -126,6 +127,42 @@ async def test_history_names_every_step_sleep_and_wait(tempflare_worker: Any) ->
     ]
     desc = await instance.handle.describe()
     assert await desc.static_summary() == "Native instance native-ui"
+
+
+class Chains(WorkflowEntrypoint[None, None]):
+    """Two chains of steps whose attempts finish at different moments: live, their results reach
+    the workflow one by one; on replay Temporal may hand several over in one activation."""
+
+    async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> Any:
+        async def pause(seconds: float, name: str) -> str:
+            await asyncio.sleep(seconds)
+            return name
+
+        async def chain(first: tuple[str, float], second: tuple[str, float]) -> list[str]:
+            return [
+                await step.do(first[0], functools.partial(pause, first[1], first[0])),
+                await step.do(second[0], functools.partial(pause, second[1], second[0])),
+            ]
+
+        return await asyncio.gather(
+            chain(("a1", 0.0), ("a2", 0.6)),
+            chain(("b1", 0.3), ("b2", 0.0)),
+        )
+
+
+async def test_parallel_chains_replay_whatever_the_activation_grouping(
+    tempflare_worker: Any,
+) -> None:
+    async with tempflare_worker(Chains) as wf:
+        instance = await wf.create()
+        assert await instance.handle.result() == [["a1", "a2"], ["b1", "b2"]]
+    history = await instance.handle.fetch_history()
+    replayer = Replayer(
+        workflows=[build_workflow_class(Chains, WorkerRuntime())],
+        data_converter=wf.client.data_converter,
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, (str(result.replay_failure), describe_events(history))
 
 
 async def test_recorded_histories_replay_without_nondeterminism(tempflare_worker: Any) -> None:
