@@ -1,1 +1,1 @@
-"""Side effects of the ported workflows: the work their steps do (HTTP calls, database writes, AI)."""
+"""Side effects of the ported workflows: the work their steps do (HTTP, databases, AI)."""

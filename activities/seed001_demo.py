@@ -97,7 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
 def ensure_demo_services() -> str:
     """Starts the demo services once per process; returns their base URL.
 
-    If the port is already taken (e.g. by another demo process), the running server is used.
+    They listen on :data:`DEMO_PORT`. If another process holds that port (a second demo or test
+    run), this process starts its own server on a free port instead of borrowing one that may
+    stop under it; only ``EXAMPLE_PARAMS`` that embed :data:`DEMO_BASE_URL` still point there.
     """
     global _started
     with _lock:
@@ -105,8 +107,8 @@ def ensure_demo_services() -> str:
             try:
                 server = ThreadingHTTPServer(("127.0.0.1", DEMO_PORT), _Handler)
             except OSError:
-                return DEMO_BASE_URL
+                server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
             _started = server
-    return DEMO_BASE_URL
+        return f"http://127.0.0.1:{_started.server_address[1]}"
