@@ -13,6 +13,7 @@ Everything here executes in workflow code and must stay deterministic: time come
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 import typing
@@ -97,6 +98,14 @@ def validate_event_type(event_type: object) -> str:
     return event_type
 
 
+def _running_loop() -> object:
+    """The running event loop (a workflow instance's, inside a workflow), or ``None``."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 @dataclass
 class _Waiter:
     event: WorkflowStepEvent[Any] | None = None
@@ -118,6 +127,11 @@ class InstanceState:
     current_step: str | None = None
     final_status: InstanceStatus | None = None
     _published: tuple[str, str] | None = None
+    _owner: object = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The workflow instance's event loop, running while the workflow object is built.
+        self._owner = _running_loop()
 
     @property
     def status(self) -> InstanceStatus:
@@ -142,13 +156,14 @@ class InstanceState:
 
         Search attributes make them listable and readable with no worker running; the current
         details show them in the Web UI and ``temporal workflow describe``. The upsert is issued
-        synchronously at the transition, never deferred to the end of an activation: how Temporal
-        groups jobs into activations (local-activity results in particular) can differ between the
-        first execution and a replay, so a deferred, coalesced write could record a different
-        number of upserts and make the history fail to replay.
+        at the transition itself, so the recorded upserts follow the workflow's code path and not
+        the passes of the event loop. Only the run that owns this state may write: see below.
         """
-        if not workflow.in_workflow():
-            return  # the run is being evicted from the worker's cache: nothing to write
+        if not workflow.in_workflow() or _running_loop() is not self._owner:
+            # Evicted, or a run left open in a worker that was shut down, whose coroutines the
+            # garbage collector is closing inside another run's activation: that run's history
+            # is not ours to write into.
+            return
         snapshot = (self.status.value, self.current_step or "")
         if snapshot == self._published:
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
+from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep, create_worker
 from adapter._workflow import WorkerRuntime, build_workflow_class
 from adapter.devserver import ensure_temporal_cli
 
@@ -163,6 +164,49 @@ async def test_parallel_chains_replay_whatever_the_activation_grouping(
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, (str(result.replay_failure), describe_events(history))
+
+
+class Orphaned(WorkflowEntrypoint[None, None], name="Orphaned"):
+    """Left waiting in the cache of a worker that is then shut down."""
+
+    async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> Any:
+        await step.do("orphan step", lambda: 1)
+        await step.wait_for_event("orphan wait", type="never", timeout="1 hour")
+
+
+class CollectsGarbage(WorkflowEntrypoint[None, None], name="CollectsGarbage"):
+    async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> str:
+        gc.collect()  # a garbage-collection pass that happens to run during this activation
+        await step.sleep("nap", "100ms")
+        return "ok"
+
+
+async def test_an_orphaned_run_finalised_during_another_run_writes_nothing_into_it(
+    tempflare_client: Client, task_queue: str
+) -> None:
+    """A worker shut down with runs still open leaves their coroutines for the garbage collector;
+    their ``finally`` blocks may then run inside another run's activation. They must not record
+    anything there (it would be a foreign status and a history that cannot replay)."""
+    orphan_queue = f"{task_queue}-orphan"
+    async with create_worker(tempflare_client, task_queue=orphan_queue, workflows=[Orphaned]):
+        orphan = await Workflow(tempflare_client, Orphaned, task_queue=orphan_queue).create()
+        await eventually(
+            lambda: orphan.handle.fetch_history(),
+            lambda h: any(e.HasField("timer_started_event_attributes") for e in h.events),
+        )
+    await orphan.terminate()
+    async with create_worker(tempflare_client, task_queue=task_queue, workflows=[CollectsGarbage]):
+        victim = await Workflow(tempflare_client, CollectsGarbage, task_queue=task_queue).create()
+        assert await victim.handle.result() == "ok"
+    history = await victim.handle.fetch_history()
+    lines = describe_events(history)
+    assert not [line for line in lines if "orphan" in line], lines
+    replayer = Replayer(
+        workflows=[build_workflow_class(CollectsGarbage, WorkerRuntime())],
+        data_converter=tempflare_client.data_converter,
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, (str(result.replay_failure), lines)
 
 
 async def test_recorded_histories_replay_without_nondeterminism(tempflare_worker: Any) -> None:
