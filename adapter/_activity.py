@@ -56,9 +56,6 @@ class StepRegistry:
         """Looks a step callback up."""
         return self._entries.get((run_id, key))
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 def _wants_context(callback: Callable[..., Any]) -> bool:
     try:

@@ -9,14 +9,13 @@ retrying.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ApplicationError
 
 from ._activity import StepRegistry
 from ._constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
@@ -106,8 +105,6 @@ class TempflareWorkflow:
             step = WorkflowStep(state, self.runtime, self._modifiers)
             entry = self.entry_cls(self.runtime.env)
             result = await entry.run(event, step)
-        except asyncio.CancelledError:
-            raise
         except workflow.NondeterminismError:
             raise
         except ApplicationError as err:
@@ -115,9 +112,6 @@ class TempflareWorkflow:
             raise ApplicationError(
                 err.message, *err.details, type=err.type, non_retryable=True
             ) from err
-        except FailureError as err:
-            self._finish(InstanceStatus.ERRORED)
-            raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
         except Exception as err:
             self._finish(InstanceStatus.ERRORED)
             raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err

@@ -38,7 +38,6 @@ from ._constants import (
     PAUSE_UPDATE,
     RESUME_UPDATE,
     STATUS_SEARCH_ATTRIBUTE,
-    STEP_SEARCH_ATTRIBUTE,
 )
 from ._restart import reset_to_first_workflow_task, restart_from_step
 from .entrypoint import WorkflowEntrypoint, validate_params
@@ -59,7 +58,6 @@ MAX_PAYLOAD_BYTES: Final = 1024 * 1024
 MAX_BATCH: Final = 100
 INSTANCE_ID_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
-_STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
 
 
 async def connect(
@@ -146,7 +144,7 @@ class WorkflowInstance:
         """The underlying Temporal workflow handle (latest run)."""
         return self._client.get_workflow_handle(self.id)
 
-    async def _describe(self) -> tuple[WorkflowExecutionStatus | None, str | None, str | None]:
+    async def _describe(self) -> tuple[WorkflowExecutionStatus | None, str | None]:
         try:
             desc = await self.handle.describe()
         except RPCError as err:
@@ -155,13 +153,12 @@ class WorkflowInstance:
             raise
         except ValueError:
             # The SDK cannot name this execution status (e.g. a server-side pause).
-            return None, None, None
-        attrs = desc.typed_search_attributes
-        return desc.status, attrs.get(_STATUS_KEY), attrs.get(_STEP_KEY)
+            return None, None
+        return desc.status, desc.typed_search_attributes.get(_STATUS_KEY)
 
     async def status(self) -> InstanceStatusDetails:
         """Returns ``{status, error, output}``, read from the server (no worker needed)."""
-        execution_status, reported, _ = await self._describe()
+        execution_status, reported = await self._describe()
         status = map_status(execution_status, reported)
         details = InstanceStatusDetails(status=status)
         if status == InstanceStatus.COMPLETE:
@@ -188,7 +185,7 @@ class WorkflowInstance:
 
     async def resume(self) -> None:
         """Resumes a paused instance; does nothing on an instance that is not paused."""
-        execution_status, _, _ = await self._describe()
+        execution_status, _ = await self._describe()
         if execution_status == WorkflowExecutionStatus.RUNNING:
             await self.handle.signal(RESUME_UPDATE)
 
@@ -236,7 +233,7 @@ class WorkflowInstance:
     sendEvent = send_event
 
     async def _require_live(self, operation: str) -> None:
-        execution_status, reported, _ = await self._describe()
+        execution_status, reported = await self._describe()
         status = map_status(execution_status, reported)
         if status.is_final:
             raise InstanceFinishedError(self.id, status.value, operation)
@@ -284,7 +281,8 @@ class Workflow(Generic[ParamsT]):
         _check_size(self.client, params, f"params of instance {chosen!r}")
         return chosen, params
 
-    async def _start(self, instance_id: str, params: Any, memo: Mapping[str, Any] | None) -> None:
+    async def _start(self, instance_id: str, params: Any) -> None:
+        memo: Mapping[str, Any] | None = None
         for hook in _START_HOOKS:
             memo = hook(self, instance_id) or memo
         attrs = (
@@ -318,7 +316,7 @@ class Workflow(Generic[ParamsT]):
         """
         instance_id, params = self._prepare(id, params)
         try:
-            await self._start(instance_id, params, None)
+            await self._start(instance_id, params)
         except WorkflowAlreadyStartedError:
             raise InstanceAlreadyExistsError(instance_id) from None
         return WorkflowInstance(self.client, instance_id)
@@ -353,7 +351,7 @@ class Workflow(Generic[ParamsT]):
 
         async def start(instance_id: str, params: Any) -> WorkflowInstance | None:
             try:
-                await self._start(instance_id, params, None)
+                await self._start(instance_id, params)
             except WorkflowAlreadyStartedError:
                 return None
             return WorkflowInstance(self.client, instance_id)

@@ -6,6 +6,7 @@ workflow's name (see :mod:`adapter._workflow`).
 
 from __future__ import annotations
 
+import functools
 import typing
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -83,6 +84,19 @@ def _find_params_type(cls: type) -> Any:
     return Any
 
 
+def _type_adapter(params_type: Any) -> pydantic.TypeAdapter[Any]:
+    """One validator per params type, built once: params are validated on every create and run."""
+    try:
+        return _cached_type_adapter(params_type)
+    except TypeError:  # an unhashable type annotation
+        return pydantic.TypeAdapter(params_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_type_adapter(params_type: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(params_type)
+
+
 def validate_params(params_type: Any, params: Any) -> Any:
     """Validates params against a workflow's ``Params`` type.
 
@@ -94,7 +108,7 @@ def validate_params(params_type: Any, params: Any) -> Any:
     """
     if params_type is Any:
         return {} if params is None else params
-    adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(params_type)
+    adapter = _type_adapter(params_type)
     if params is None:
         try:
             return adapter.validate_python(None)

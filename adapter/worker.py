@@ -22,6 +22,7 @@ from ._workflow import WorkerRuntime, build_workflow_class
 from .config import DEFAULT_RETRY_DELAY
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint
+from .step import _activity_definition
 
 log = structlog.get_logger(__name__)
 
@@ -99,9 +100,7 @@ def create_worker(
         env=env,
         default_retry_delay=default_retry_delay,
         registered_activities=frozenset(
-            getattr(fn, "__temporal_activity_definition").name
-            for fn in activities
-            if hasattr(fn, "__temporal_activity_definition")
+            remote.name for remote in map(_activity_definition, activities) if remote
         ),
         use_search_attributes=use_search_attributes,
     )
