@@ -63,7 +63,7 @@ def render(runs: list[Run], ui: str | None, namespace: str) -> Table:
         table.add_column(column, overflow="fold")
     for run in runs:
         ok = run.status == run.expected
-        done = run.status in {s.value for s in InstanceStatus if s.is_final}
+        done = InstanceStatus(run.status).is_final
         colour = "green" if ok else ("red" if done else "yellow")
         output = json.dumps(run.output, default=str)[:80] if run.output is not None else ""
         link = f"{ui}/namespaces/{namespace}/workflows/{run.instance.id}" if ui else ""
@@ -107,7 +107,6 @@ async def run_job(keep: bool, timeout: float) -> int:
     if not address:
         port = 7233 if port_is_free(7233) else find_free_port()
         ui_port = 8233 if port_is_free(8233) else find_free_port()
-        (ROOT / ".temporal").mkdir(exist_ok=True)
         server = DevServer(
             port=port,
             ui_port=ui_port,

@@ -137,10 +137,6 @@ class HTTPService:
         with self._lock:
             self._faults.append(fault)
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     # ------------------------------------------------------------------ inspection
 
     @property

@@ -73,4 +73,5 @@ def test_to_millis_rounds() -> None:
     assert (
         to_millis(timedelta(seconds=1.2345)) == 1234 or to_millis(timedelta(seconds=1.2345)) == 1235
     )
+    assert to_millis(timedelta(microseconds=1_999_600)) == 2000  # rounds, does not truncate
     assert to_millis(timedelta(minutes=10)) == 600_000

@@ -61,7 +61,8 @@ async def test_logs_structured_events_and_tracks_metrics(tempflare_worker: Any, 
     ]
     assert logs[0]["params"] == {"userId": "7"}
     assert logs[1]["userId"] == "7"
-    assert all(datetime.fromisoformat(e["timestamp"]) for e in logs)
+    for entry in logs:
+        assert datetime.fromisoformat(entry["timestamp"]).tzinfo is not None, entry
 
 
 async def test_failure_is_logged_as_error_and_rethrown(tempflare_worker: Any, h: Harness) -> None:

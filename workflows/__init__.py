@@ -50,14 +50,17 @@ def discover_workflows() -> list[PortedWorkflow]:
     """Every ``WorkflowEntrypoint`` subclass defined in a module of this package."""
     found: list[PortedWorkflow] = []
     for module in _workflow_modules():
-        classes = [
-            obj
-            for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, WorkflowEntrypoint)
-            and obj is not WorkflowEntrypoint
-            and obj.__module__ == module.__name__
-        ]
-        classes = sorted(set(classes), key=lambda c: inspect.getsourcelines(c)[1])
+        # In definition order: a module's namespace keeps the order its classes were defined in.
+        classes = list(
+            dict.fromkeys(
+                obj
+                for obj in vars(module).values()
+                if inspect.isclass(obj)
+                and issubclass(obj, WorkflowEntrypoint)
+                and obj is not WorkflowEntrypoint
+                and obj.__module__ == module.__name__
+            )
+        )
         demo = getattr(module, "DEMO_WORKFLOW", classes[0] if classes else None)
         activities = tuple(getattr(module, "ACTIVITIES", ()))
         found += [PortedWorkflow(c, module, c is demo, activities) for c in classes]
