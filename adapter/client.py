@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
 import pydantic
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowFailureError,
-    WorkflowHandle,
-)
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -29,6 +28,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -58,6 +58,16 @@ MAX_PAYLOAD_BYTES: Final = 1024 * 1024
 MAX_BATCH: Final = 100
 INSTANCE_ID_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
+_CLOSE_EVENTS: Final = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
 
 
 async def connect(
@@ -157,25 +167,68 @@ class WorkflowInstance:
         return desc.status, desc.typed_search_attributes.get(_STATUS_KEY)
 
     async def status(self) -> InstanceStatusDetails:
-        """Returns ``{status, error, output}``, read from the server (no worker needed)."""
-        execution_status, reported = await self._describe()
-        status = map_status(execution_status, reported)
-        details = InstanceStatusDetails(status=status)
-        if status == InstanceStatus.COMPLETE:
-            details.output = await self.handle.result()
-        elif status == InstanceStatus.ERRORED:
-            details.error = await self._error()
-        return details
+        """Returns ``{status, error, output}``, read from the server (no worker needed).
 
-    async def _error(self) -> ErrorInfo:
+        Two reads run side by side, each in time independent of the history's length: the
+        execution's description (status and the ``TempflareStatus`` search attribute) and its
+        newest event (the close event, with output or error, once it has closed), which the
+        server reads from the last batch of events.
+        """
+        (execution_status, reported), closing = await asyncio.gather(
+            self._describe(), self._close_event()
+        )
+        if closing is not None:
+            return await self._closed_status(closing)
+        return InstanceStatusDetails(status=map_status(execution_status, reported))
+
+    async def _close_event(self) -> HistoryEvent | None:
+        """The event that closed the latest run, or ``None`` while it runs."""
         try:
-            await self.handle.result()
-        except WorkflowFailureError as failure:
-            cause = failure.cause
+            # The newest event, read backwards: unlike the close-event filter, which waits for
+            # a running workflow to close, it answers at once.
+            response = await self._client.workflow_service.get_workflow_execution_history_reverse(
+                GetWorkflowExecutionHistoryReverseRequest(
+                    namespace=self._client.namespace,
+                    execution=WorkflowExecution(workflow_id=self.id),
+                    maximum_page_size=1,
+                )
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise InstanceNotFoundError(self.id) from None
+            raise
+        events = response.history.events
+        return events[0] if events and events[0].event_type in _CLOSE_EVENTS else None
+
+    async def _closed_status(self, event: HistoryEvent) -> InstanceStatusDetails:
+        """Cloudflare's status, output and error from the event that closed a run."""
+        converter = self._client.data_converter.with_context(
+            WorkflowSerializationContext(namespace=self._client.namespace, workflow_id=self.id)
+        )
+        if event.HasField("workflow_execution_completed_event_attributes"):
+            result = event.workflow_execution_completed_event_attributes.result
+            values = await converter.decode_wrapper(result)
+            return InstanceStatusDetails(
+                status=InstanceStatus.COMPLETE, output=values[0] if values else None
+            )
+        if event.HasField("workflow_execution_failed_event_attributes"):
+            failure = event.workflow_execution_failed_event_attributes.failure
+            cause = await converter.decode_failure(failure)
             if isinstance(cause, ApplicationError):
-                return ErrorInfo(name=cause.type or "Error", message=cause.message)
-            return ErrorInfo(name=type(cause).__name__, message=str(cause))
-        return ErrorInfo(name="Error", message="unknown error")
+                error = ErrorInfo(name=cause.type or "Error", message=cause.message)
+            else:
+                error = ErrorInfo(name=type(cause).__name__, message=str(cause))
+            return InstanceStatusDetails(status=InstanceStatus.ERRORED, error=error)
+        if event.HasField("workflow_execution_timed_out_event_attributes"):
+            return InstanceStatusDetails(
+                status=InstanceStatus.ERRORED,
+                error=ErrorInfo(name="TimeoutError", message="Workflow execution timed out"),
+            )
+        if event.HasField("workflow_execution_terminated_event_attributes") or event.HasField(
+            "workflow_execution_canceled_event_attributes"
+        ):
+            return InstanceStatusDetails(status=InstanceStatus.TERMINATED)
+        return InstanceStatusDetails(status=InstanceStatus.UNKNOWN)  # continued as new
 
     async def pause(self) -> None:
         """Pauses the instance: in-flight attempts finish first (``waitingForPause``), no new
