@@ -3,27 +3,40 @@
 The workflow registers each step's callback in a :class:`StepRegistry` under
 ``(run_id, step key)`` and schedules a local activity whose type is the step name; the one dynamic
 activity defined here finds the callback and runs one attempt of it. Retries are driven by the
-workflow (see :mod:`adapter.step`), so every attempt is its own local activity.
+workflow (see :mod:`adapter.step`), so every attempt is its own local activity. For a durable step
+the activity then signals ``tempflare.checkpoint`` to its own run, which makes the server start a
+new workflow task as soon as the one recording the result completes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+import structlog
 from temporalio import activity
+from temporalio.api.common.v1 import Payload, WorkflowExecution
+from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
+from ._constants import CHECKPOINT_SIGNAL
 from ._modifiers import USE_CALLBACK
 from .errors import NonRetryableError, WorkflowFatalError, error_name
 from .types import StepContext, StepInfo
 
 #: Cloudflare's limit on a step result.
 MAX_STEP_RESULT_BYTES = 1024 * 1024
+
+log = structlog.get_logger(__name__)
+_SIGNAL_RPC_TIMEOUT = timedelta(seconds=5)
 
 
 @dataclass
@@ -58,6 +71,12 @@ class StepRegistry:
 
 
 def _wants_context(callback: Callable[..., Any]) -> bool:
+    """Whether the callback takes a positional argument (the step context)."""
+    code = getattr(callback, "__code__", None)
+    if code is not None and inspect.isfunction(callback):
+        # Plain functions and lambdas, the common case, without building a signature.
+        required = code.co_argcount - len(callback.__defaults__ or ())
+        return required > 0 or bool(code.co_flags & inspect.CO_VARARGS)
     try:
         params = list(inspect.signature(callback).parameters.values())
     except (TypeError, ValueError):
@@ -72,7 +91,8 @@ def _wants_context(callback: Callable[..., Any]) -> bool:
 
 async def _call(callback: Callable[..., Any], ctx: StepContext) -> Any:
     args = (ctx,) if _wants_context(callback) else ()
-    if inspect.iscoroutinefunction(callback):
+    target = callback.func if isinstance(callback, partial) else callback
+    if inspect.iscoroutinefunction(target):
         result = await callback(*args)
     else:
         # A sync callback runs in a thread so that it cannot block the worker's event loop.
@@ -80,6 +100,71 @@ async def _call(callback: Callable[..., Any], ctx: StepContext) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
+    """Runs one attempt of a step callback (or its mock) and returns its stored result."""
+    ctx = StepContext(
+        attempt=attempt,
+        step=StepInfo(name=entry.name, count=entry.count),
+        config=entry.config_view,
+    )
+    deadline = asyncio.timeout(entry.timeout_seconds)
+    try:
+        result = entry.mock(attempt) if entry.mock is not None else USE_CALLBACK
+        if result is USE_CALLBACK:
+            async with deadline:
+                result = await _call(entry.callback, ctx)
+    except TimeoutError as err:
+        if not deadline.expired():  # the callback's own TimeoutError: an ordinary failure
+            raise ApplicationError(str(err), type=error_name(err)) from err
+        raise ApplicationError(
+            f"Execution timed out after {round(entry.timeout_seconds * 1000)}ms",
+            type="WorkflowTimeoutError",
+        ) from None
+    except NonRetryableError as err:
+        raise ApplicationError(err.message, type=err.name, non_retryable=True) from err
+    except ApplicationError:
+        raise
+    except Exception as err:
+        raise ApplicationError(str(err), type=error_name(err)) from err
+    return encode_result(entry.name, entry.count, result)
+
+
+async def _signal_checkpoint(info: activity.Info) -> None:
+    """Signals ``tempflare.checkpoint`` to the attempt's run, retrying until the server has it.
+
+    Once the signal is buffered, the server starts a new workflow task, and hands it straight
+    back to this worker, as soon as the workflow task that records the attempt completes.
+    """
+    client = activity.client()
+    request = SignalWorkflowExecutionRequest(
+        namespace=info.workflow_namespace or client.namespace,
+        workflow_execution=WorkflowExecution(
+            workflow_id=info.workflow_id or "", run_id=info.workflow_run_id or ""
+        ),
+        signal_name=CHECKPOINT_SIGNAL,
+        identity=client.identity,
+        request_id=str(uuid.uuid4()),  # the server drops a repeat of a request it already has
+    )
+    delay = 0.05
+    while True:
+        try:
+            await client.workflow_service.signal_workflow_execution(
+                request, timeout=_SIGNAL_RPC_TIMEOUT
+            )
+            return
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return  # the run has closed: nothing waits for the checkpoint
+            log.warning(
+                "tempflare checkpoint signal failed; retrying",
+                step=info.activity_id,
+                status=err.status.name,
+                error=err.message,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
 
 
 def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
@@ -98,40 +183,27 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
         call = activity.payload_converter().from_payload(args[0].payload, dict)
         key, attempt = str(call["key"]), int(call["attempt"])
         entry = registry.get(info.workflow_run_id or "", key)
-        if entry is None:
-            raise ApplicationError(
-                f'Step "{key}" has no registered callback in this worker process.',
-                type="WorkflowFatalError",
-                non_retryable=True,
-            )
-        ctx = StepContext(
-            attempt=attempt,
-            step=StepInfo(name=entry.name, count=entry.count),
-            config=entry.config_view,
-        )
         try:
-            result = entry.mock(attempt) if entry.mock is not None else USE_CALLBACK
-            if result is USE_CALLBACK:
-                result = await asyncio.wait_for(_call(entry.callback, ctx), entry.timeout_seconds)
-        except TimeoutError:
-            raise ApplicationError(
-                f"Execution timed out after {round(entry.timeout_seconds * 1000)}ms",
-                type="WorkflowTimeoutError",
-            ) from None
-        except NonRetryableError as err:
-            raise ApplicationError(err.message, type=err.name, non_retryable=True) from err
+            if entry is None:
+                raise ApplicationError(
+                    f'Step "{key}" has no registered callback in this worker process.',
+                    type="WorkflowFatalError",
+                    non_retryable=True,
+                )
+            payload = await _run_attempt(entry, attempt)
         except ApplicationError:
+            if call.get("checkpoint"):
+                await _signal_checkpoint(info)
             raise
-        except Exception as err:
-            raise ApplicationError(str(err), type=error_name(err)) from err
-        check_result_size(entry.name, entry.count, result)
-        return result
+        if call.get("checkpoint"):
+            await _signal_checkpoint(info)
+        return RawValue(payload)
 
     return tempflare_step
 
 
-def check_result_size(name: str, count: int, result: Any) -> None:
-    """Fails the step, without retries, if its result cannot be stored.
+def encode_result(name: str, count: int, result: Any) -> Payload:
+    """Converts a step's result into the payload stored in history, checking that it can be.
 
     Raises:
         ApplicationError: non-retryable, type ``WorkflowFatalError``, naming the step and size.
@@ -155,3 +227,4 @@ def check_result_size(name: str, count: int, result: Any) -> None:
             type=WorkflowFatalError.__name__,
             non_retryable=True,
         )
+    return payload

@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+#: The marker name sdk-core gives local-activity results.
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
 
 def attempt_id(name: str, count: int, attempt: int) -> str:
     """The activity id of one attempt of the ``count``-th ``step.do`` called ``name``."""
@@ -52,7 +55,10 @@ def local_activity_marker(event: Any) -> dict[str, Any] | None:
     or ``None`` for any other event."""
     if not event.HasField("marker_recorded_event_attributes"):
         return None
-    details = event.marker_recorded_event_attributes.details
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != LOCAL_ACTIVITY_MARKER:
+        return None  # e.g. the patch marker of durable steps
+    details = attrs.details
     if "data" not in details:
         return None
     data: dict[str, Any] = json.loads(details["data"].payloads[0].data)

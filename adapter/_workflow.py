@@ -18,9 +18,15 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from ._activity import StepRegistry
-from ._constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from ._constants import (
+    CHECKPOINT_SIGNAL,
+    MODIFIERS_MEMO,
+    PAUSE_UPDATE,
+    RESUME_UPDATE,
+    STATUS_QUERY,
+)
 from ._modifiers import Modifications
-from .config import DEFAULT_RETRY_DELAY
+from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint, validate_params
 from .errors import error_name
@@ -53,6 +59,7 @@ class WorkerRuntime:
     default_retry_delay: Duration = DEFAULT_RETRY_DELAY
     registered_activities: frozenset[str] = frozenset()
     use_search_attributes: bool = True
+    durability: Durability = DEFAULT_DURABILITY
 
     def activity_type_for(self, step_name: str) -> str:
         """The local-activity type of a step: its name, unless a registered activity owns it."""
@@ -89,9 +96,7 @@ class TempflareWorkflow:
             self._state.receive_event(mocked.type, mocked.payload)
 
     async def _execute(self, params: Any) -> Any:
-        state = self._state
         try:
-            state.publish()
             if self._setup_error is not None:
                 raise self._setup_error
             info = workflow.info()
@@ -102,17 +107,22 @@ class TempflareWorkflow:
                 instance_id=info.workflow_id,
                 workflow_name=info.workflow_type,
             )
-            step = WorkflowStep(state, self.runtime, self._modifiers)
+            step = WorkflowStep(
+                self._state, self.runtime, self._modifiers, durability=self.entry_cls.durability
+            )
             entry = self.entry_cls(self.runtime.env)
             result = await entry.run(event, step)
+            await self._state.wait_recorded()
         except workflow.NondeterminismError:
             raise
         except ApplicationError as err:
+            await self._state.wait_recorded()
             self._finish(InstanceStatus.ERRORED)
             raise ApplicationError(
                 err.message, *err.details, type=err.type, non_retryable=True
             ) from err
         except Exception as err:
+            await self._state.wait_recorded()
             self._finish(InstanceStatus.ERRORED)
             raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err
         self._finish(InstanceStatus.COMPLETE)
@@ -127,7 +137,12 @@ class TempflareWorkflow:
     def _on_event(self, name: str, args: Sequence[RawValue]) -> None:
         """Every signal that is not a tempflare control signal is an event of that type."""
         payload = workflow.payload_converter().from_payload(args[0].payload) if args else None
+        self._state.signals += 1
         self._state.receive_event(name, payload)
+
+    @workflow.signal(name=CHECKPOINT_SIGNAL)
+    def _checkpoint(self) -> None:
+        """A step's activity asks for a new workflow task: see ``WorkflowStep._checkpoint``."""
 
     @workflow.query(name=STATUS_QUERY)
     def _status(self) -> dict[str, Any]:
@@ -148,10 +163,12 @@ class TempflareWorkflow:
 
     @workflow.signal(name=PAUSE_UPDATE)
     def _pause_signal(self) -> None:
+        self._state.signals += 1
         self._state.request_pause()
 
     @workflow.signal(name=RESUME_UPDATE)
     def _resume_signal(self) -> None:
+        self._state.signals += 1
         self._state.resume()
 
 

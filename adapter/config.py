@@ -11,6 +11,7 @@ or as the typed :class:`StepConfig` / :class:`RetryConfig`. Both resolve to a
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,10 +25,16 @@ if TYPE_CHECKING:
     from .types import StepContext
 
 Backoff: TypeAlias = Literal["constant", "linear", "exponential"]
+#: When a step's result reaches the history: ``"durable"`` before the next step starts (the
+#: default), ``"batched"`` with the other steps of the same workflow task (faster; a worker crash
+#: runs the batch's completed steps again). See docs/step-engine.md.
+Durability: TypeAlias = Literal["durable", "batched"]
 #: ``delay(ctx, error)`` returns the literal wait before the next attempt.
 DelayFunction: TypeAlias = "Callable[[StepContext, BaseException], Duration]"
 
 BACKOFFS: Final = ("constant", "linear", "exponential")
+DURABILITIES: Final = ("durable", "batched")
+DEFAULT_DURABILITY: Final[Durability] = "durable"
 MAX_RETRY_LIMIT: Final = 10_000
 DOCS_URL: Final = "https://developers.cloudflare.com/workflows/build/sleeping-and-retrying/"
 
@@ -62,11 +69,14 @@ class StepConfig:
         retries: The retry policy; ``None`` keeps the defaults (5 retries, 10 s, exponential).
         timeout: The per-attempt timeout; ``None`` keeps the default of 10 minutes.
         sensitive: ``"output"`` to redact the result from tempflare's logs.
+        durability: ``"batched"`` to let this step's result reach the history with the next
+            ones (faster, re-run after a worker crash); ``None`` keeps the workflow's choice.
     """
 
     retries: RetryConfig | None = None
     timeout: Duration | None = None
     sensitive: Literal["output"] | None = None
+    durability: Durability | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ class ResolvedStepConfig:
     backoff: Backoff
     timeout: timedelta
     sensitive: bool = False
+    #: ``None`` when the config does not choose: the workflow's or worker's choice applies.
+    durability: Durability | None = None
     #: The config as ``ctx.config`` shows it: defaults merged, ``delay`` omitted when a function.
     as_dict: Mapping[str, Any] = field(default_factory=dict)
 
@@ -92,7 +104,8 @@ def _fail(step: str, problem: str) -> StepConfigError:
     return StepConfigError(
         f'Step config for "{step}" is invalid: {problem}. Expected '
         '{"retries": {"limit": int, "delay": duration | function, "backoff": '
-        '"constant" | "linear" | "exponential"}, "timeout": duration}. '
+        '"constant" | "linear" | "exponential"}, "timeout": duration}, optionally with '
+        '"sensitive": "output" and "durability": "durable" | "batched". '
         f"See {DOCS_URL}"
     )
 
@@ -131,12 +144,14 @@ def resolve_step_config(
             raw["timeout"] = config.timeout
         if config.sensitive is not None:
             raw["sensitive"] = config.sensitive
+        if config.durability is not None:
+            raw["durability"] = config.durability
     elif isinstance(config, Mapping):
         raw = dict(config)
     else:
         raise _fail(step, f"got {type(config).__name__} {config!r}, not a dict or StepConfig")
 
-    unknown = sorted(set(raw) - {"retries", "timeout", "sensitive"})
+    unknown = sorted(set(raw) - {"retries", "timeout", "sensitive", "durability"})
     if unknown:
         raise _fail(step, f"unknown key(s) {unknown}")
 
@@ -190,12 +205,18 @@ def resolve_step_config(
     if sensitive not in (None, "output"):
         raise _fail(step, f'sensitive may only be "output", got {sensitive!r}')
 
+    durability = raw.get("durability")
+    if durability is not None and durability not in DURABILITIES:
+        raise _fail(step, f"durability must be one of {list(DURABILITIES)}, got {durability!r}")
+
     retries_view: dict[str, Any] = {"limit": int(limit), "backoff": backoff}
     if delay_fn is None:
         retries_view["delay"] = delay_value
     view: dict[str, Any] = {"retries": retries_view, "timeout": timeout_value}
     if sensitive:
         view["sensitive"] = sensitive
+    if durability is not None:
+        view["durability"] = durability
     return ResolvedStepConfig(
         limit=int(limit),
         delay=delay,
@@ -203,8 +224,15 @@ def resolve_step_config(
         backoff=backoff,
         timeout=timeout,
         sensitive=sensitive == "output",
+        durability=durability,
         as_dict=view,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def default_step_config(default_delay: Duration) -> ResolvedStepConfig:
+    """The resolved config of a step that gives none, built once per default delay."""
+    return resolve_step_config("", None, default_delay=default_delay)
 
 
 def retry_delay(backoff: Backoff, base: timedelta, failed_attempt: int) -> timedelta:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pydantic
 
+from .config import DURABILITIES, Durability
+
 if TYPE_CHECKING:
     from .step import WorkflowStep
     from .types import WorkflowEvent
@@ -36,6 +38,8 @@ class WorkflowEntrypoint(Generic[EnvT, ParamsT]):
     ``Params`` may be a pydantic model (validated when the instance is created and again when it
     starts) or a plain JSON type. The workflow's name, which is its Temporal workflow type,
     defaults to the class name; override it with ``class X(WorkflowEntrypoint[...], name="x")``.
+    ``class X(WorkflowEntrypoint[...], durability="batched")`` trades per-step durability for
+    speed in every step of this workflow (see :data:`adapter.config.Durability`).
 
     Attributes:
         env: The env object handed to the worker (``create_worker(..., env=...)``).
@@ -43,9 +47,20 @@ class WorkflowEntrypoint(Generic[EnvT, ParamsT]):
 
     workflow_name: ClassVar[str]
     params_type: ClassVar[Any] = Any
+    #: The workflow's own durability choice; ``None`` leaves it to the worker.
+    durability: ClassVar[Durability | None] = None
 
-    def __init_subclass__(cls, *, name: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, *, name: str | None = None, durability: Durability | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
+        if durability is not None:
+            if durability not in DURABILITIES:
+                raise ValueError(
+                    f"durability={durability!r} of {cls.__qualname__} must be one of "
+                    f"{list(DURABILITIES)}."
+                )
+            cls.durability = durability
         chosen = name or cls.__dict__.get("workflow_name") or cls.__name__
         if not isinstance(chosen, str) or not 0 < len(chosen) <= MAX_WORKFLOW_NAME_LENGTH:
             raise ValueError(

@@ -32,7 +32,14 @@ from temporalio.exceptions import TimeoutError as TemporalTimeout
 from ._activity import StepEntry
 from ._constants import STATUS_SEARCH_ATTRIBUTE, STEP_SEARCH_ATTRIBUTE
 from ._history import attempt_id, timer_label
-from .config import StepConfig, coerce_delay_result, resolve_step_config, retry_delay
+from .config import (
+    Durability,
+    StepConfig,
+    coerce_delay_result,
+    default_step_config,
+    resolve_step_config,
+    retry_delay,
+)
 from .durations import Duration, parse_duration, to_millis
 from .errors import (
     InvalidEventTypeError,
@@ -55,10 +62,16 @@ MAX_SLEEP: Final = timedelta(days=365)
 DEFAULT_EVENT_TIMEOUT: Final[Duration] = "24 hours"
 EVENT_TYPE_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
 _CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f]")
+#: Checkpoint signals an instance may ask for before its steps fall back to batched: the server
+#: accepts 10,000 signals per execution (``history.maximumSignalsPerExecution``), events included.
+CHECKPOINT_SIGNAL_BUDGET: Final = 9_000
+#: The patch that marks a run whose steps may be durable (see ``WorkflowStep._is_durable``).
+DURABLE_STEPS_PATCH: Final = "tempflare.durable-steps"
 #: Extra time the worker gets past the per-attempt timeout before Temporal itself times the
 #: local activity out; the activity enforces the real timeout and reports it as Cloudflare does.
 _TIMEOUT_GRACE: Final = timedelta(seconds=5)
 
+_ONE_ATTEMPT: Final = RetryPolicy(maximum_attempts=1)
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
 _STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
 
@@ -123,10 +136,19 @@ class InstanceState:
     paused: bool = False
     pause_requested: bool = False
     in_flight: int = 0
-    waiting: int = 0
+    #: Names of the sleeps, event waits and retry waits under way, oldest first.
+    waits: list[str] = field(default_factory=list)
     current_step: str | None = None
     final_status: InstanceStatus | None = None
-    _published: tuple[str, str] | None = None
+    #: Checkpoint signals asked for, and signals of every other kind received: both count
+    #: towards the server's limit on signals per execution.
+    checkpoints: int = 0
+    signals: int = 0
+    #: History length when the latest durable attempt's outcome reached the workflow, which
+    #: the history holds once it grows past it (see :meth:`recorded`).
+    unrecorded_at: int | None = None
+    _written: tuple[str, ...] | None = None
+    _budget_warned: bool = False
     _owner: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -142,7 +164,7 @@ class InstanceState:
             return InstanceStatus.PAUSED
         if self.pause_requested:
             return InstanceStatus.WAITING_FOR_PAUSE
-        if self.in_flight == 0 and self.waiting > 0:
+        if self.in_flight == 0 and self.waits:
             return InstanceStatus.WAITING
         return InstanceStatus.RUNNING
 
@@ -152,31 +174,35 @@ class InstanceState:
         return self.paused or self.pause_requested
 
     def publish(self) -> None:
-        """Writes status and current step to the server at once, if they changed.
+        """Shows the status in the Web UI and, when it changed, writes it to the server.
 
-        Search attributes make them listable and readable with no worker running; the current
-        details show them in the Web UI and ``temporal workflow describe``. The upsert is issued
-        at the transition itself, so the recorded upserts follow the workflow's code path and not
-        the passes of the event loop. Only the run that owns this state may write: see below.
+        The current details (Web UI, ``temporal workflow describe``) always name the step under
+        way; they cost nothing in history. The ``TempflareStatus``/``TempflareStep`` search
+        attributes, which list queries and ``status()`` read with no worker running, are upserted
+        only when the status changes (or, while waiting or paused, when what it waits on
+        changes), so a run of steps costs no history events. Calls come at the points where the
+        run starts an attempt, a timer or a wait, or a pause takes hold, in the order of the
+        workflow's code, so replay issues the same upserts. Only the run that owns this state
+        writes: see below.
         """
         if not workflow.in_workflow() or _running_loop() is not self._owner:
             # Evicted, or a run left open in a worker that was shut down, whose coroutines the
             # garbage collector is closing inside another run's activation: that run's history
             # is not ours to write into.
             return
-        snapshot = (self.status.value, self.current_step or "")
-        if snapshot == self._published:
+        status = self.status
+        label = self.waits[-1] if status is InstanceStatus.WAITING else self.current_step or ""
+        details = f"**{status.value}**"
+        workflow.set_current_details(f"{details} · step `{label}`" if label else details)
+        if status.is_final or not self.use_search_attributes:
+            return  # a closed run's status comes from Temporal's own execution status
+        key = (status.value,) if status is InstanceStatus.RUNNING else (status.value, label)
+        if key == self._written:
             return
-        self._published = snapshot
-        if self.use_search_attributes:
-            workflow.upsert_search_attributes(
-                [
-                    _STATUS_KEY.value_set(snapshot[0]),
-                    _STEP_KEY.value_set(snapshot[1]),
-                ]
-            )
-        step = f" · step `{snapshot[1]}`" if snapshot[1] else ""
-        workflow.set_current_details(f"**{snapshot[0]}**{step}")
+        self._written = key
+        workflow.upsert_search_attributes(
+            [_STATUS_KEY.value_set(status.value), _STEP_KEY.value_set(label)]
+        )
 
     def receive_event(self, event_type: str, payload: Any) -> None:
         """Buffers an event, then hands it to the oldest waiter of its type, if any."""
@@ -213,14 +239,8 @@ class InstanceState:
         return self.status
 
     def begin_attempt(self, step: str) -> None:
-        """Marks a step attempt as in flight.
-
-        The current step is the one that began while no other attempt was in flight: steps
-        started alongside it (``asyncio.gather``) do not each rewrite it, so a fan-out of N
-        steps costs one upsert, not N.
-        """
-        if self.in_flight == 0:
-            self.current_step = step
+        """Marks a step attempt as in flight; it becomes the current step."""
+        self.current_step = step
         self.in_flight += 1
         self.publish()
 
@@ -231,6 +251,44 @@ class InstanceState:
             self.pause_requested = False
             self.paused = True
         self.publish()
+
+    def mark_unrecorded(self) -> None:
+        """Notes that a durable attempt's outcome is not in history until this task completes."""
+        self.unrecorded_at = workflow.info().get_current_history_length()
+
+    def recorded(self) -> bool:
+        """Whether every durable attempt's outcome is in history, so a new step may start.
+
+        A durable attempt's activity signalled ``tempflare.checkpoint`` before it returned, so
+        the server starts a new workflow task, handed straight back to this worker, as soon as
+        the task that records the outcome completes: a longer history means it is recorded.
+        """
+        return (
+            self.unrecorded_at is None
+            or workflow.info().get_current_history_length() > self.unrecorded_at
+        )
+
+    async def wait_recorded(self) -> None:
+        """Waits until every durable attempt's outcome is in history.
+
+        A run must not close before then: the server refuses to close a run while a signal (the
+        checkpoint) is buffered, failing the task and losing the results it carried.
+        """
+        if not self.recorded():
+            await workflow.wait_condition(self.recorded)
+
+    def take_checkpoint(self) -> bool:
+        """Whether one more checkpoint signal fits in the server's signal budget (and counts it)."""
+        if self.checkpoints + self.signals < CHECKPOINT_SIGNAL_BUDGET:
+            self.checkpoints += 1
+            return True
+        if not self._budget_warned:
+            self._budget_warned = True
+            workflow.logger.warning(
+                "tempflare: this instance is close to the server's limit of signals per "
+                "execution; its remaining steps are batched, not durable one by one."
+            )
+        return False
 
 
 _Callback = Callable[..., Any]
@@ -244,12 +302,19 @@ class WorkflowStep:
     """
 
     def __init__(
-        self, state: InstanceState, runtime: WorkerRuntime, modifiers: StepModifiers | None = None
+        self,
+        state: InstanceState,
+        runtime: WorkerRuntime,
+        modifiers: StepModifiers | None = None,
+        *,
+        durability: Durability | None = None,
     ) -> None:
         """Created by tempflare's workflow for each run; not by user code."""
         self._state = state
         self._runtime = runtime
         self._mods = modifiers
+        self._durability = durability or runtime.durability
+        self._durable_run: bool | None = None
         self._counts: dict[tuple[str, str], int] = {}
 
     def _next_count(self, kind: str, name: str) -> int:
@@ -316,7 +381,10 @@ class WorkflowStep:
         if not callable(callback):
             raise StepConfigError(f'Step "{name}" requires a callback function, got {callback!r}.')
         count = self._next_count("do", name)
-        cfg = resolve_step_config(name, config, default_delay=self._runtime.default_retry_delay)
+        if config is None:
+            cfg = default_step_config(self._runtime.default_retry_delay)
+        else:
+            cfg = resolve_step_config(name, config, default_delay=self._runtime.default_retry_delay)
         remote = _activity_definition(callback)
         if remote is None:
             result_type = _return_type(callback)
@@ -329,11 +397,15 @@ class WorkflowStep:
                     f"{sorted(callback.keywords)}."
                 )
         key = f"{name}#{count}"
+        state = self._state
         run_id = workflow.info().run_id
         mocks = self._mods
         mock = mocks.step_mock(name, count) if mocks else None
         if mock is not None:
             remote = None  # a mocked step never reaches the real activity
+        # A registered activity is recorded by the server as it completes; an inline step is a
+        # local activity, recorded when the workflow task completes, which a durable step forces.
+        durable = remote is None and self._is_durable(cfg.durability)
         self._runtime.registry.put(
             run_id,
             key,
@@ -349,33 +421,45 @@ class WorkflowStep:
         try:
             attempt = 1
             while True:
-                if self._state.holding:
-                    await workflow.wait_condition(lambda: not self._state.holding)
-                self._state.begin_attempt(name)
+                if state.holding or not state.recorded():
+                    await workflow.wait_condition(lambda: not state.holding and state.recorded())
+                state.begin_attempt(name)
+                checkpoint = durable and state.take_checkpoint()
                 try:
                     if remote is not None:
-                        return await workflow.execute_activity(
+                        result = await workflow.execute_activity(
                             remote.name,
                             args=list(callback.args) if isinstance(callback, partial) else [],
                             activity_id=attempt_id(name, count, attempt),
                             start_to_close_timeout=cfg.timeout,
-                            retry_policy=RetryPolicy(maximum_attempts=1),
+                            retry_policy=_ONE_ATTEMPT,
                             summary=name,
                             result_type=result_type,
                         )
-                    return await workflow.execute_local_activity(
-                        self._runtime.activity_type_for(name),
-                        {"key": key, "attempt": attempt},
-                        activity_id=attempt_id(name, count, attempt),
-                        start_to_close_timeout=cfg.timeout + _TIMEOUT_GRACE,
-                        retry_policy=RetryPolicy(maximum_attempts=1),
-                        summary=name,
-                        result_type=result_type,
-                    )
+                    else:
+                        result = await workflow.execute_local_activity(
+                            self._runtime.activity_type_for(name),
+                            {"key": key, "attempt": attempt, "checkpoint": checkpoint},
+                            activity_id=attempt_id(name, count, attempt),
+                            start_to_close_timeout=cfg.timeout + _TIMEOUT_GRACE,
+                            retry_policy=_ONE_ATTEMPT,
+                            summary=name,
+                            result_type=result_type,
+                        )
                 except (ActivityError, ApplicationError, TemporalTimeout) as err:
+                    state.end_attempt()
                     error = _step_error(err, name, cfg.timeout, attempt)
-                finally:
-                    self._state.end_attempt()
+                    # The step's own code reported this failure and signalled the checkpoint.
+                    if checkpoint and isinstance(_cause(err), ApplicationError):
+                        state.mark_unrecorded()
+                except BaseException:
+                    state.end_attempt()
+                    raise
+                else:
+                    state.end_attempt()
+                    if checkpoint:
+                        state.mark_unrecorded()
+                    return result
 
                 if isinstance(error, NonRetryableError | WorkflowFatalError):
                     raise error from None
@@ -390,7 +474,9 @@ class WorkflowStep:
                 if mocks and mocks.retry_delays_disabled(name, count):
                     delay = timedelta(0)
                 await self._timer(
-                    delay, f"{name}: retry {attempt} of {cfg.limit} after {to_millis(delay)}ms"
+                    delay,
+                    f"{name}: retry {attempt} of {cfg.limit} after {to_millis(delay)}ms",
+                    step=name,
                 )
                 attempt += 1
         finally:
@@ -419,7 +505,7 @@ class WorkflowStep:
             )
         if self._mods and self._mods.sleeps_disabled(name, count):
             return
-        await self._timer(delta, timer_label(name, count))
+        await self._timer(delta, timer_label(name, count), step=name)
 
     async def sleep_until(self, name: str, when: datetime | int | float) -> None:
         """Sleeps until an aware ``datetime`` or epoch milliseconds; a past time returns at once.
@@ -449,7 +535,7 @@ class WorkflowStep:
             )
         if remaining <= timedelta(0) or (self._mods and self._mods.sleeps_disabled(name, count)):
             return
-        await self._timer(remaining, timer_label(name, count))
+        await self._timer(remaining, timer_label(name, count), step=name)
 
     sleepUntil = sleep_until
 
@@ -501,7 +587,9 @@ class WorkflowStep:
         waiter = _Waiter()
         self._state.waiters[event_type].append(waiter)
         self._state.dispatch(event_type)
-        await self._timer(delta, timer_label(name, count), done=lambda: waiter.event is not None)
+        await self._timer(
+            delta, timer_label(name, count), step=name, done=lambda: waiter.event is not None
+        )
         if waiter.event is None:
             self._state.waiters[event_type].remove(waiter)
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
@@ -511,14 +599,30 @@ class WorkflowStep:
 
     # ------------------------------------------------------------------------------ helpers
 
+    def _is_durable(self, chosen: Durability | None) -> bool:
+        """Whether a step runs durable: its config's choice, else the workflow's or worker's.
+
+        Durable steps are versioned with a Temporal patch, recorded at the run's first durable
+        step: a run recorded before tempflare had them (all batched) replays as batched.
+        """
+        if (chosen or self._durability) != "durable":
+            return False
+        if self._durable_run is None:
+            self._durable_run = workflow.patched(DURABLE_STEPS_PATCH)
+        return self._durable_run
+
     async def _timer(
-        self, duration: timedelta, summary: str, *, done: Callable[[], bool] | None = None
+        self,
+        duration: timedelta,
+        summary: str,
+        *,
+        step: str,
+        done: Callable[[], bool] | None = None,
     ) -> None:
         """Waits ``duration`` of unpaused time on durable timers, or until ``done()``."""
         state = self._state
         remaining = duration
-        state.waiting += 1
-        state.publish()
+        state.waits.append(step)
         try:
             while not (done and done()):
                 if state.holding:
@@ -528,6 +632,7 @@ class WorkflowStep:
                     continue
                 if remaining <= timedelta(0):
                     return
+                state.publish()
                 started = workflow.now()
                 try:
                     await workflow.wait_condition(
@@ -539,8 +644,14 @@ class WorkflowStep:
                     return
                 remaining -= workflow.now() - started
         finally:
-            state.waiting -= 1
-            state.publish()
+            state.waits.remove(step)
+            if state.waits:
+                state.publish()  # still waiting, on what is left
+
+
+def _cause(err: BaseException) -> BaseException | None:
+    """What failed inside an attempt: a regular activity wraps it in an ``ActivityError``."""
+    return err.cause if isinstance(err, ActivityError) else err
 
 
 def _step_error(
@@ -554,7 +665,7 @@ def _step_error(
     A regular activity's failure arrives as an ``ActivityError`` wrapping its cause; a local
     activity's arrives as the cause itself.
     """
-    cause = err.cause if isinstance(err, ActivityError) else err
+    cause = _cause(err)
     if isinstance(cause, TemporalTimeout):
         return WorkflowTimeoutError(
             f"Execution timed out after {to_millis(timeout)}ms", step=name, attempts=attempts

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from ._activity import make_step_activity
 from ._constants import SEARCH_ATTRIBUTES
 from ._workflow import WorkerRuntime, build_workflow_class
-from .config import DEFAULT_RETRY_DELAY
+from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, DURABILITIES, Durability
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint
 from .step import _activity_definition
@@ -68,6 +68,7 @@ def create_worker(
     activities: Sequence[Callable[..., Any]] = (),
     default_retry_delay: Duration = DEFAULT_RETRY_DELAY,
     use_search_attributes: bool = True,
+    durability: Durability = DEFAULT_DURABILITY,
     max_step_threads: int | None = None,
     **worker_options: Any,
 ) -> Worker:
@@ -90,6 +91,12 @@ def create_worker(
         default_retry_delay: The retry delay of steps whose config gives none: Cloudflare's
             production default of 10 seconds, or ``"1 second"`` to match ``wrangler dev``.
         use_search_attributes: Write status and step search attributes (they must be registered).
+        durability: ``"durable"`` (default): each step's result is in the history before the
+            next step starts, so a worker crash re-runs only the steps in flight.
+            ``"batched"``: results reach the history with the workflow task that ran them, at
+            native local-activity speed; a crash re-runs the task's completed steps too. A
+            workflow class (``durability=`` in its class statement) or a step config
+            (``{"durability": ...}``) overrides it.
         max_step_threads: Threads for sync step callbacks and sync activities.
         **worker_options: Passed to ``temporalio.worker.Worker``.
 
@@ -103,7 +110,10 @@ def create_worker(
             remote.name for remote in map(_activity_definition, activities) if remote
         ),
         use_search_attributes=use_search_attributes,
+        durability=durability,
     )
+    if durability not in DURABILITIES:
+        raise ValueError(f"durability={durability!r} must be one of {list(DURABILITIES)}.")
     names = [wf.workflow_name for wf in workflows]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -48,9 +48,9 @@ async def step_attempts(handle: WorkflowHandle[Any, Any]) -> list[StepAttempt]:
     attempts = []
     scheduled: dict[int, Any] = {}
     for e in history.events:
-        if e.HasField("marker_recorded_event_attributes"):
+        data = local_activity_marker(e)
+        if data is not None:
             attrs = e.marker_recorded_event_attributes
-            data = local_activity_marker(e) or {}
             attempts.append(
                 StepAttempt(
                     data["activity_type"],
