@@ -3,9 +3,9 @@
 The workflow registers each step's callback in a :class:`StepRegistry` under
 ``(run_id, step key)`` and schedules a local activity whose type is the step name; the one dynamic
 activity defined here finds the callback and runs one attempt of it. Retries are driven by the
-workflow (see :mod:`adapter.step`), so every attempt is its own local activity. For a durable step
-the activity then signals ``tempflare.checkpoint`` to its own run, which makes the server start a
-new workflow task as soon as the one recording the result completes.
+workflow (see :mod:`adapter.step`), so every attempt is its own local activity. Before a durable
+step's callback runs, the activity signals ``tempflare.checkpoint`` to its own run, which makes the
+server start a new workflow task as soon as the one recording the result completes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 from temporalio import activity
-from temporalio.api.common.v1 import Payload, WorkflowExecution
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
@@ -131,11 +131,12 @@ async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
     return encode_result(entry.name, entry.count, result)
 
 
-async def _signal_checkpoint(info: activity.Info) -> None:
+async def _signal_checkpoint(info: activity.Info, token: str) -> None:
     """Signals ``tempflare.checkpoint`` to the attempt's run, retrying until the server has it.
 
     Once the signal is buffered, the server starts a new workflow task, and hands it straight
-    back to this worker, as soon as the workflow task that records the attempt completes.
+    back to this worker, as soon as the workflow task that records the attempt completes. The
+    ``token`` names the attempt and the task that scheduled it.
     """
     client = activity.client()
     request = SignalWorkflowExecutionRequest(
@@ -144,6 +145,7 @@ async def _signal_checkpoint(info: activity.Info) -> None:
             workflow_id=info.workflow_id or "", run_id=info.workflow_run_id or ""
         ),
         signal_name=CHECKPOINT_SIGNAL,
+        input=Payloads(payloads=activity.payload_converter().to_payloads([token])),
         identity=client.identity,
         request_id=str(uuid.uuid4()),  # the server drops a repeat of a request it already has
     )
@@ -183,21 +185,18 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
         call = activity.payload_converter().from_payload(args[0].payload, dict)
         key, attempt = str(call["key"]), int(call["attempt"])
         entry = registry.get(info.workflow_run_id or "", key)
-        try:
-            if entry is None:
-                raise ApplicationError(
-                    f'Step "{key}" has no registered callback in this worker process.',
-                    type="WorkflowFatalError",
-                    non_retryable=True,
-                )
-            payload = await _run_attempt(entry, attempt)
-        except ApplicationError:
-            if call.get("checkpoint"):
-                await _signal_checkpoint(info)
-            raise
-        if call.get("checkpoint"):
-            await _signal_checkpoint(info)
-        return RawValue(payload)
+        token = call.get("checkpoint")
+        if token:
+            # Before the callback, so that the path from its result to history has no extra
+            # round trip: the server holds the signal until the task recording the result ends.
+            await _signal_checkpoint(info, str(token))
+        if entry is None:
+            raise ApplicationError(
+                f'Step "{key}" has no registered callback in this worker process.',
+                type="WorkflowFatalError",
+                non_retryable=True,
+            )
+        return RawValue(await _run_attempt(entry, attempt))
 
     return tempflare_step
 

@@ -141,8 +141,9 @@ class TempflareWorkflow:
         self._state.receive_event(name, payload)
 
     @workflow.signal(name=CHECKPOINT_SIGNAL)
-    def _checkpoint(self) -> None:
-        """A step's activity asks for a new workflow task: see ``WorkflowStep._checkpoint``."""
+    def _checkpoint(self, token: str = "") -> None:
+        """A durable step's activity asks for a new workflow task: see ``InstanceState``."""
+        self._state.checkpoint_signalled(token)
 
     @workflow.query(name=STATUS_QUERY)
     def _status(self) -> dict[str, Any]:

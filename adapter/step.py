@@ -72,6 +72,7 @@ DURABLE_STEPS_PATCH: Final = "tempflare.durable-steps"
 _TIMEOUT_GRACE: Final = timedelta(seconds=5)
 
 _ONE_ATTEMPT: Final = RetryPolicy(maximum_attempts=1)
+_CHECKPOINT_TIMER: Final = timedelta(milliseconds=1)
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
 _STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
 
@@ -147,6 +148,11 @@ class InstanceState:
     #: History length when the latest durable attempt's outcome reached the workflow, which
     #: the history holds once it grows past it (see :meth:`recorded`).
     unrecorded_at: int | None = None
+    #: Checkpoint tokens of attempts whose outcome came before their signal (the usual order),
+    #: and of signals that came first: a task heartbeat delivered them while the attempt ran.
+    _awaiting_signal: set[str] = field(default_factory=set)
+    _early_signals: set[str] = field(default_factory=set)
+    _signal_spent: bool = False
     _written: tuple[str, ...] | None = None
     _budget_warned: bool = False
     _owner: object = field(default=None, init=False, repr=False)
@@ -252,16 +258,33 @@ class InstanceState:
             self.paused = True
         self.publish()
 
-    def mark_unrecorded(self) -> None:
-        """Notes that a durable attempt's outcome is not in history until this task completes."""
+    def checkpoint_signalled(self, token: str) -> None:
+        """Notes a ``tempflare.checkpoint`` signal, sent before the attempt's callback ran."""
+        if token in self._awaiting_signal:
+            self._awaiting_signal.discard(token)
+        else:
+            self._early_signals.add(token)
+
+    def mark_unrecorded(self, token: str) -> None:
+        """Notes that a durable attempt's outcome is not in history until this task completes.
+
+        Its signal normally comes after, with the task that follows. If it came before, a task
+        heartbeat (a local activity running long) started a task with it while the attempt ran,
+        and no signal is left to start one after the task that records the outcome.
+        """
         self.unrecorded_at = workflow.info().get_current_history_length()
+        if token in self._early_signals:
+            self._early_signals.discard(token)
+            self._signal_spent = True
+        else:
+            self._awaiting_signal.add(token)
 
     def recorded(self) -> bool:
         """Whether every durable attempt's outcome is in history, so a new step may start.
 
-        A durable attempt's activity signalled ``tempflare.checkpoint`` before it returned, so
-        the server starts a new workflow task, handed straight back to this worker, as soon as
-        the task that records the outcome completes: a longer history means it is recorded.
+        A durable attempt's activity signalled ``tempflare.checkpoint`` before its callback ran,
+        so the server starts a new workflow task, handed straight back to this worker, as soon
+        as the task that records the outcome completes: a longer history means it is recorded.
         """
         return (
             self.unrecorded_at is None
@@ -271,11 +294,16 @@ class InstanceState:
     async def wait_recorded(self) -> None:
         """Waits until every durable attempt's outcome is in history.
 
-        A run must not close before then: the server refuses to close a run while a signal (the
-        checkpoint) is buffered, failing the task and losing the results it carried.
+        A run must not close before then either: the server refuses to close a run while a
+        signal (the checkpoint) is buffered, failing the task and losing the results it carried.
         """
-        if not self.recorded():
-            await workflow.wait_condition(self.recorded)
+        if self.recorded():
+            return
+        if self._signal_spent:
+            self._signal_spent = False
+            # No signal will start the next task: a timer does (rare: see mark_unrecorded).
+            await workflow.sleep(_CHECKPOINT_TIMER, summary="tempflare: record step results")
+        await workflow.wait_condition(self.recorded)
 
     def take_checkpoint(self) -> bool:
         """Whether one more checkpoint signal fits in the server's signal budget (and counts it)."""
@@ -421,10 +449,16 @@ class WorkflowStep:
         try:
             attempt = 1
             while True:
-                if state.holding or not state.recorded():
-                    await workflow.wait_condition(lambda: not state.holding and state.recorded())
+                await state.wait_recorded()
+                if state.holding:
+                    await workflow.wait_condition(lambda: not state.holding)
                 state.begin_attempt(name)
-                checkpoint = durable and state.take_checkpoint()
+                token = (
+                    f"{workflow.info().get_current_history_length()}:"
+                    f"{attempt_id(name, count, attempt)}"
+                    if durable and state.take_checkpoint()
+                    else ""
+                )
                 try:
                     if remote is not None:
                         result = await workflow.execute_activity(
@@ -439,7 +473,7 @@ class WorkflowStep:
                     else:
                         result = await workflow.execute_local_activity(
                             self._runtime.activity_type_for(name),
-                            {"key": key, "attempt": attempt, "checkpoint": checkpoint},
+                            {"key": key, "attempt": attempt, "checkpoint": token},
                             activity_id=attempt_id(name, count, attempt),
                             start_to_close_timeout=cfg.timeout + _TIMEOUT_GRACE,
                             retry_policy=_ONE_ATTEMPT,
@@ -450,15 +484,15 @@ class WorkflowStep:
                     state.end_attempt()
                     error = _step_error(err, name, cfg.timeout, attempt)
                     # The step's own code reported this failure and signalled the checkpoint.
-                    if checkpoint and isinstance(_cause(err), ApplicationError):
-                        state.mark_unrecorded()
+                    if token and isinstance(_cause(err), ApplicationError):
+                        state.mark_unrecorded(token)
                 except BaseException:
                     state.end_attempt()
                     raise
                 else:
                     state.end_attempt()
-                    if checkpoint:
-                        state.mark_unrecorded()
+                    if token:
+                        state.mark_unrecorded(token)
                     return result
 
                 if isinstance(error, NonRetryableError | WorkflowFatalError):
@@ -714,6 +748,8 @@ def _return_type(callback: Callable[..., Any]) -> Any:
     """The callback's declared return type, so results decode to the same type on replay."""
     while isinstance(callback, partial):
         callback = callback.func
+    if "return" not in getattr(callback, "__annotations__", {}):
+        return None  # lambdas and unannotated functions, without resolving any hint
     try:
         hint = typing.get_type_hints(callback).get("return")
     except Exception:

@@ -297,3 +297,44 @@ async def test_a_worker_killed_in_the_middle_of_a_fan_out(
     assert runs["end a"] == runs["end b"] == 2
     assert runs["end last"] == 1
     assert await replay_failure(history, tempflare_env.client) is None, describe_events(history)
+
+
+class LongStep(WorkflowEntrypoint[None, None]):
+    """A step that outlasts the task heartbeat, then another."""
+
+    async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> str:
+        async def long() -> str:
+            await asyncio.sleep(2.5)
+            return "long"
+
+        await step.do("long", long)
+        return str(await step.do("after", lambda: "after"))
+
+
+async def test_a_step_outlasting_the_task_heartbeat_is_recorded_before_the_next_starts(
+    tempflare_worker: Any,
+) -> None:
+    """sdk-core completes a task whose local activity runs past 80% of the task timeout; the
+    server then starts the next task with the checkpoint signal the step sent before it ran, so
+    a timer has to start the task after the one that records the step."""
+    async with tempflare_worker(LongStep) as wf:
+        handle = await wf.client.start_workflow(
+            "LongStep",
+            None,
+            id=f"long-{uuid.uuid4().hex[:8]}",
+            task_queue=wf.task_queue,
+            task_timeout=timedelta(seconds=2),  # a heartbeat every 1.6 s
+        )
+        assert await asyncio.wait_for(handle.result(), 30) == "after"
+    history = await handle.fetch_history()
+    lines = describe_events(history)
+    markers = [i for i, line in enumerate(lines) if "core_local_activity" in line]
+    timers = [i for i, line in enumerate(lines) if "TIMER_STARTED" in line]
+    assert len(markers) == 2 and len(timers) == 1, lines
+    assert markers[0] < timers[0] < markers[1], lines  # "long" recorded, then a timer, then "after"
+    replayer = Replayer(
+        workflows=[build_workflow_class(LongStep, WorkerRuntime())],
+        data_converter=wf.client.data_converter,
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, (str(result.replay_failure), lines)
