@@ -1,42 +1,37 @@
-"""Worker-side execution of ``step.do`` closures as Temporal local activities.
+"""Worker-side execution of ``step.do`` closures: one dynamic activity runs one attempt.
 
 The workflow registers each step's callback in a :class:`StepRegistry` under
-``(run_id, step key)`` and schedules a local activity whose type is the step name; the one dynamic
-activity defined here finds the callback and runs one attempt of it. Retries are driven by the
-workflow (see :mod:`adapter.step`), so every attempt is its own local activity. Before a durable
-step's callback runs, the activity signals ``tempflare.checkpoint`` to its own run, which makes the
-server start a new workflow task as soon as the one recording the result completes.
+``(run_id, step key)`` and schedules an activity whose type is the step name; the one dynamic
+activity defined here finds the callback and runs one attempt of it. A durable step's attempt is
+a regular activity, which heartbeats while the callback runs; a batched step's is a local
+activity. Retries are driven by the workflow (see :mod:`adapter.step`), so every attempt is its
+own activity. A regular activity that lands in a worker process without the callback hands the
+attempt back (:data:`STEP_ELSEWHERE`), and the workflow sends it to its own worker's queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-import structlog
 from temporalio import activity
-from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
-from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
+from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from ._constants import CHECKPOINT_SIGNAL
+from ._constants import STEP_ELSEWHERE
 from ._modifiers import USE_CALLBACK
 from .errors import NonRetryableError, WorkflowFatalError, error_name
 from .types import StepContext, StepInfo
 
 #: Cloudflare's limit on a step result.
 MAX_STEP_RESULT_BYTES = 1024 * 1024
-
-log = structlog.get_logger(__name__)
-_SIGNAL_RPC_TIMEOUT = timedelta(seconds=5)
 
 
 @dataclass
@@ -131,42 +126,24 @@ async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
     return encode_result(entry.name, entry.count, result)
 
 
-async def _signal_checkpoint(info: activity.Info, token: str) -> None:
-    """Signals ``tempflare.checkpoint`` to the attempt's run, retrying until the server has it.
+@contextlib.asynccontextmanager
+async def _heartbeating(timeout: timedelta | None) -> AsyncIterator[None]:
+    """Heartbeats while the attempt runs, so the server tells a dead worker within ``timeout``."""
+    if not timeout:
+        yield
+        return
+    interval = max(timeout.total_seconds() / 3, 0.1)
 
-    Once the signal is buffered, the server starts a new workflow task, and hands it straight
-    back to this worker, as soon as the workflow task that records the attempt completes. The
-    ``token`` names the attempt and the task that scheduled it.
-    """
-    client = activity.client()
-    request = SignalWorkflowExecutionRequest(
-        namespace=info.workflow_namespace or client.namespace,
-        workflow_execution=WorkflowExecution(
-            workflow_id=info.workflow_id or "", run_id=info.workflow_run_id or ""
-        ),
-        signal_name=CHECKPOINT_SIGNAL,
-        input=Payloads(payloads=activity.payload_converter().to_payloads([token])),
-        identity=client.identity,
-        request_id=str(uuid.uuid4()),  # the server drops a repeat of a request it already has
-    )
-    delay = 0.05
-    while True:
-        try:
-            await client.workflow_service.signal_workflow_execution(
-                request, timeout=_SIGNAL_RPC_TIMEOUT
-            )
-            return
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return  # the run has closed: nothing waits for the checkpoint
-            log.warning(
-                "tempflare checkpoint signal failed; retrying",
-                step=info.activity_id,
-                status=err.status.name,
-                error=err.message,
-            )
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 2.0)
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            activity.heartbeat()
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
 
 
 def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
@@ -175,30 +152,48 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
     @activity.defn(dynamic=True)
     async def tempflare_step(args: Sequence[RawValue]) -> Any:
         info = activity.info()
-        if not info.is_local:
+        call = _step_call(args)
+        if call is None:
             raise ApplicationError(
                 f'Activity type "{info.activity_type}" is not registered on this worker. '
                 "Register it with create_worker(..., activities=[...]).",
                 type="ActivityNotRegistered",
                 non_retryable=True,
             )
-        call = activity.payload_converter().from_payload(args[0].payload, dict)
         key, attempt = str(call["key"]), int(call["attempt"])
         entry = registry.get(info.workflow_run_id or "", key)
-        token = call.get("checkpoint")
-        if token:
-            # Before the callback, so that the path from its result to history has no extra
-            # round trip: the server holds the signal until the task recording the result ends.
-            await _signal_checkpoint(info, str(token))
         if entry is None:
+            if info.is_local:
+                raise ApplicationError(
+                    f'Step "{key}" has no registered callback in this worker process.',
+                    type="WorkflowFatalError",
+                    non_retryable=True,
+                )
+            # Another worker runs this workflow, and the step's code lives there.
             raise ApplicationError(
-                f'Step "{key}" has no registered callback in this worker process.',
-                type="WorkflowFatalError",
+                f'Step "{key}" belongs to a workflow that another worker runs; handed back.',
+                type=STEP_ELSEWHERE,
                 non_retryable=True,
             )
-        return RawValue(await _run_attempt(entry, attempt))
+        if info.is_local:
+            return RawValue(await _run_attempt(entry, attempt))
+        async with _heartbeating(info.heartbeat_timeout):
+            return RawValue(await _run_attempt(entry, attempt))
 
     return tempflare_step
+
+
+def _step_call(args: Sequence[RawValue]) -> dict[str, Any] | None:
+    """The ``{"key", "attempt"}`` a step's activity gets, or ``None`` for any other activity."""
+    if len(args) != 1:
+        return None
+    try:
+        call = activity.payload_converter().from_payload(args[0].payload, dict)
+    except Exception:
+        return None
+    if not isinstance(call, dict) or not {"key", "attempt"} <= set(call):
+        return None
+    return call
 
 
 def encode_result(name: str, count: int, result: Any) -> Payload:

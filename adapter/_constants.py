@@ -18,9 +18,10 @@ SEARCH_ATTRIBUTES: Final[dict[str, str]] = {
 STATUS_QUERY: Final = "tempflare.status"
 PAUSE_UPDATE: Final = "tempflare.pause"
 RESUME_UPDATE: Final = "tempflare.resume"
-#: Sent by a durable step's activity to its own run, so that the workflow task recording the
-#: step's result completes before the next step starts (see ``adapter.step``).
-CHECKPOINT_SIGNAL: Final = "tempflare.checkpoint"
+
+#: The error type of a durable step attempt that reached a worker process without its callback,
+#: which hands it back to the workflow (see ``adapter.step``).
+STEP_ELSEWHERE: Final = "TempflareStepElsewhere"
 
 DEFAULT_NAMESPACE: Final = "default"
 DEFAULT_TASK_QUEUE: Final = "tempflare"

@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from ._constants import MODIFIERS_MEMO
-from ._history import local_activity_marker, parse_attempt_id, parse_timer_label, summary_of
+from ._history import attempt_outcomes, parse_attempt_id, parse_timer_label, summary_of
 from ._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from .errors import StepNotFoundError
 
@@ -101,61 +101,23 @@ async def restart_from_step(client: Client, instance_id: str, from_step: Mapping
     results: dict[tuple[str, int], tuple[int, Any, Any]] = {}
     sleeps: list[tuple[int, str, int]] = []
     signals: list[tuple[int, str, Any]] = []
-    scheduled: dict[int, tuple[str, int]] = {}
+    outcomes = {o.event_id: o for o in attempt_outcomes(events)}
     for event in events:
-        if event.HasField("marker_recorded_event_attributes"):
-            attrs = event.marker_recorded_event_attributes
-            parsed = parse_attempt_id(str((local_activity_marker(event) or {}).get("activity_id")))
-            if parsed is None:
-                continue
-            step, step_count, _ = parsed
-            if kind == "do" and target_id is None and (step, step_count) == (name, count):
-                target_id = event.event_id
-            if attrs.HasField("failure"):
-                failure = attrs.failure
-                info = (
-                    failure.cause.application_failure_info
-                    if failure.HasField("cause")
-                    else failure.application_failure_info
-                )
-                results[(step, step_count)] = (
-                    event.event_id,
-                    None,
-                    (
-                        info.type or "Error",
-                        failure.cause.message if failure.HasField("cause") else failure.message,
-                    ),
-                )
+        outcome = outcomes.get(event.event_id)
+        if outcome is not None:
+            key = (outcome.name, outcome.count)
+            if kind == "do" and target_id is None and key == (name, count):
+                target_id = event.event_id  # a batched step's first outcome
+            if outcome.failure is None:
+                values = converter.from_payloads(outcome.result) if outcome.result else [None]
+                results[key] = (event.event_id, values[0], None)
             else:
-                value = (
-                    converter.from_payloads(list(attrs.details["result"].payloads))[0]
-                    if "result" in attrs.details
-                    else None
-                )
-                results[(step, step_count)] = (event.event_id, value, None)
+                error_type = outcome.failure.application_failure_info.type or "Error"
+                results[key] = (event.event_id, None, (error_type, outcome.failure.message))
         elif event.HasField("activity_task_scheduled_event_attributes"):
-            sched = event.activity_task_scheduled_event_attributes
-            parsed = parse_attempt_id(sched.activity_id)
-            if parsed is None:
-                continue
-            step, step_count, _ = parsed
-            scheduled[event.event_id] = (step, step_count)
-            if kind == "do" and target_id is None and (step, step_count) == (name, count):
-                target_id = event.event_id
-        elif event.HasField("activity_task_completed_event_attributes"):
-            done = event.activity_task_completed_event_attributes
-            key = scheduled.get(done.scheduled_event_id)
-            if key:
-                payloads = list(done.result.payloads)
-                value = converter.from_payloads(payloads)[0] if payloads else None
-                results[key] = (event.event_id, value, None)
-        elif event.HasField("activity_task_failed_event_attributes"):
-            failed = event.activity_task_failed_event_attributes
-            key = scheduled.get(failed.scheduled_event_id)
-            if key:
-                cause = failed.failure.cause if failed.failure.HasField("cause") else failed.failure
-                error_type = cause.application_failure_info.type or "Error"
-                results[key] = (event.event_id, None, (error_type, cause.message))
+            parsed = parse_attempt_id(event.activity_task_scheduled_event_attributes.activity_id)
+            if kind == "do" and target_id is None and parsed and parsed[:2] == (name, count):
+                target_id = event.event_id  # a durable step starts with its first attempt
         elif event.HasField("timer_started_event_attributes"):
             timer_name, timer_count = parse_timer_label(summary_of(event))
             if (

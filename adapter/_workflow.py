@@ -18,13 +18,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from ._activity import StepRegistry
-from ._constants import (
-    CHECKPOINT_SIGNAL,
-    MODIFIERS_MEMO,
-    PAUSE_UPDATE,
-    RESUME_UPDATE,
-    STATUS_QUERY,
-)
+from ._constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
 from ._modifiers import Modifications
 from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
 from .durations import Duration
@@ -60,6 +54,9 @@ class WorkerRuntime:
     registered_activities: frozenset[str] = frozenset()
     use_search_attributes: bool = True
     durability: Durability = DEFAULT_DURABILITY
+    #: This worker process's own task queue, where durable steps go when another worker got
+    #: them (see ``WorkflowStep._durable_attempt``); ``None`` outside a worker (replay).
+    step_queue: str | None = None
 
     def activity_type_for(self, step_name: str) -> str:
         """The local-activity type of a step: its name, unless a registered activity owns it."""
@@ -112,17 +109,14 @@ class TempflareWorkflow:
             )
             entry = self.entry_cls(self.runtime.env)
             result = await entry.run(event, step)
-            await self._state.wait_recorded()
         except workflow.NondeterminismError:
             raise
         except ApplicationError as err:
-            await self._state.wait_recorded()
             self._finish(InstanceStatus.ERRORED)
             raise ApplicationError(
                 err.message, *err.details, type=err.type, non_retryable=True
             ) from err
         except Exception as err:
-            await self._state.wait_recorded()
             self._finish(InstanceStatus.ERRORED)
             raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err
         self._finish(InstanceStatus.COMPLETE)
@@ -137,13 +131,7 @@ class TempflareWorkflow:
     def _on_event(self, name: str, args: Sequence[RawValue]) -> None:
         """Every signal that is not a tempflare control signal is an event of that type."""
         payload = workflow.payload_converter().from_payload(args[0].payload) if args else None
-        self._state.signals += 1
         self._state.receive_event(name, payload)
-
-    @workflow.signal(name=CHECKPOINT_SIGNAL)
-    def _checkpoint(self, token: str = "") -> None:
-        """A durable step's activity asks for a new workflow task: see ``InstanceState``."""
-        self._state.checkpoint_signalled(token)
 
     @workflow.query(name=STATUS_QUERY)
     def _status(self) -> dict[str, Any]:
@@ -164,12 +152,10 @@ class TempflareWorkflow:
 
     @workflow.signal(name=PAUSE_UPDATE)
     def _pause_signal(self) -> None:
-        self._state.signals += 1
         self._state.request_pause()
 
     @workflow.signal(name=RESUME_UPDATE)
     def _resume_signal(self) -> None:
-        self._state.signals += 1
         self._state.resume()
 
 

@@ -22,15 +22,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutType
 from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from ._activity import StepEntry
-from ._constants import STATUS_SEARCH_ATTRIBUTE, STEP_SEARCH_ATTRIBUTE
+from ._constants import STATUS_SEARCH_ATTRIBUTE, STEP_ELSEWHERE, STEP_SEARCH_ATTRIBUTE
 from ._history import attempt_id, timer_label
 from .config import (
     Durability,
@@ -62,9 +62,6 @@ MAX_SLEEP: Final = timedelta(days=365)
 DEFAULT_EVENT_TIMEOUT: Final[Duration] = "24 hours"
 EVENT_TYPE_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
 _CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f]")
-#: Checkpoint signals an instance may ask for before its steps fall back to batched: the server
-#: accepts 10,000 signals per execution (``history.maximumSignalsPerExecution``), events included.
-CHECKPOINT_SIGNAL_BUDGET: Final = 9_000
 #: The patch that marks a run whose steps may be durable (see ``WorkflowStep._is_durable``).
 DURABLE_STEPS_PATCH: Final = "tempflare.durable-steps"
 #: Extra time the worker gets past the per-attempt timeout before Temporal itself times the
@@ -72,7 +69,7 @@ DURABLE_STEPS_PATCH: Final = "tempflare.durable-steps"
 _TIMEOUT_GRACE: Final = timedelta(seconds=5)
 
 _ONE_ATTEMPT: Final = RetryPolicy(maximum_attempts=1)
-_CHECKPOINT_TIMER: Final = timedelta(milliseconds=1)
+_DEFAULT_TASK_TIMEOUT: Final = timedelta(seconds=10)
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
 _STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
 
@@ -141,20 +138,7 @@ class InstanceState:
     waits: list[str] = field(default_factory=list)
     current_step: str | None = None
     final_status: InstanceStatus | None = None
-    #: Checkpoint signals asked for, and signals of every other kind received: both count
-    #: towards the server's limit on signals per execution.
-    checkpoints: int = 0
-    signals: int = 0
-    #: History length when the latest durable attempt's outcome reached the workflow, which
-    #: the history holds once it grows past it (see :meth:`recorded`).
-    unrecorded_at: int | None = None
-    #: Checkpoint tokens of attempts whose outcome came before their signal (the usual order),
-    #: and of signals that came first: a task heartbeat delivered them while the attempt ran.
-    _awaiting_signal: set[str] = field(default_factory=set)
-    _early_signals: set[str] = field(default_factory=set)
-    _signal_spent: bool = False
     _written: tuple[str, ...] | None = None
-    _budget_warned: bool = False
     _owner: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -257,66 +241,6 @@ class InstanceState:
             self.pause_requested = False
             self.paused = True
         self.publish()
-
-    def checkpoint_signalled(self, token: str) -> None:
-        """Notes a ``tempflare.checkpoint`` signal, sent before the attempt's callback ran."""
-        if token in self._awaiting_signal:
-            self._awaiting_signal.discard(token)
-        else:
-            self._early_signals.add(token)
-
-    def mark_unrecorded(self, token: str) -> None:
-        """Notes that a durable attempt's outcome is not in history until this task completes.
-
-        Its signal normally comes after, with the task that follows. If it came before, a task
-        heartbeat (a local activity running long) started a task with it while the attempt ran,
-        and no signal is left to start one after the task that records the outcome.
-        """
-        self.unrecorded_at = workflow.info().get_current_history_length()
-        if token in self._early_signals:
-            self._early_signals.discard(token)
-            self._signal_spent = True
-        else:
-            self._awaiting_signal.add(token)
-
-    def recorded(self) -> bool:
-        """Whether every durable attempt's outcome is in history, so a new step may start.
-
-        A durable attempt's activity signalled ``tempflare.checkpoint`` before its callback ran,
-        so the server starts a new workflow task, handed straight back to this worker, as soon
-        as the task that records the outcome completes: a longer history means it is recorded.
-        """
-        return (
-            self.unrecorded_at is None
-            or workflow.info().get_current_history_length() > self.unrecorded_at
-        )
-
-    async def wait_recorded(self) -> None:
-        """Waits until every durable attempt's outcome is in history.
-
-        A run must not close before then either: the server refuses to close a run while a
-        signal (the checkpoint) is buffered, failing the task and losing the results it carried.
-        """
-        if self.recorded():
-            return
-        if self._signal_spent:
-            self._signal_spent = False
-            # No signal will start the next task: a timer does (rare: see mark_unrecorded).
-            await workflow.sleep(_CHECKPOINT_TIMER, summary="tempflare: record step results")
-        await workflow.wait_condition(self.recorded)
-
-    def take_checkpoint(self) -> bool:
-        """Whether one more checkpoint signal fits in the server's signal budget (and counts it)."""
-        if self.checkpoints + self.signals < CHECKPOINT_SIGNAL_BUDGET:
-            self.checkpoints += 1
-            return True
-        if not self._budget_warned:
-            self._budget_warned = True
-            workflow.logger.warning(
-                "tempflare: this instance is close to the server's limit of signals per "
-                "execution; its remaining steps are batched, not durable one by one."
-            )
-        return False
 
 
 _Callback = Callable[..., Any]
@@ -431,8 +355,8 @@ class WorkflowStep:
         mock = mocks.step_mock(name, count) if mocks else None
         if mock is not None:
             remote = None  # a mocked step never reaches the real activity
-        # A registered activity is recorded by the server as it completes; an inline step is a
-        # local activity, recorded when the workflow task completes, which a durable step forces.
+        # Durable: a regular activity, recorded by the server as it completes. Batched: a local
+        # activity, recorded with the workflow task that ran it.
         durable = remote is None and self._is_durable(cfg.durability)
         self._runtime.registry.put(
             run_id,
@@ -449,16 +373,9 @@ class WorkflowStep:
         try:
             attempt = 1
             while True:
-                await state.wait_recorded()
                 if state.holding:
                     await workflow.wait_condition(lambda: not state.holding)
                 state.begin_attempt(name)
-                token = (
-                    f"{workflow.info().get_current_history_length()}:"
-                    f"{attempt_id(name, count, attempt)}"
-                    if durable and state.take_checkpoint()
-                    else ""
-                )
                 try:
                     if remote is not None:
                         result = await workflow.execute_activity(
@@ -470,10 +387,14 @@ class WorkflowStep:
                             summary=name,
                             result_type=result_type,
                         )
+                    elif durable:
+                        result = await self._durable_attempt(
+                            name, count, attempt, cfg.timeout, result_type
+                        )
                     else:
                         result = await workflow.execute_local_activity(
                             self._runtime.activity_type_for(name),
-                            {"key": key, "attempt": attempt, "checkpoint": token},
+                            {"key": key, "attempt": attempt},
                             activity_id=attempt_id(name, count, attempt),
                             start_to_close_timeout=cfg.timeout + _TIMEOUT_GRACE,
                             retry_policy=_ONE_ATTEMPT,
@@ -483,16 +404,11 @@ class WorkflowStep:
                 except (ActivityError, ApplicationError, TemporalTimeout) as err:
                     state.end_attempt()
                     error = _step_error(err, name, cfg.timeout, attempt)
-                    # The step's own code reported this failure and signalled the checkpoint.
-                    if token and isinstance(_cause(err), ApplicationError):
-                        state.mark_unrecorded(token)
                 except BaseException:
                     state.end_attempt()
                     raise
                 else:
                     state.end_attempt()
-                    if token:
-                        state.mark_unrecorded(token)
                     return result
 
                 if isinstance(error, NonRetryableError | WorkflowFatalError):
@@ -633,6 +549,42 @@ class WorkflowStep:
 
     # ------------------------------------------------------------------------------ helpers
 
+    async def _durable_attempt(
+        self, name: str, count: int, attempt: int, timeout: timedelta, result_type: Any
+    ) -> Any:
+        """Runs one attempt of an inline step as a regular activity, in this worker process.
+
+        The callback lives only in the memory of the worker that runs this workflow, so the
+        attempt goes first to the workflow's task queue with eager dispatch, which hands it
+        straight back to this worker. Another worker that gets it (no eager slot, or eager off
+        on the server) hands it back at once, and it goes to this worker's own task queue. If
+        the worker holding it dies, the attempt's heartbeats stop (or, on its own queue, no one
+        picks it up) within the workflow task timeout, and it runs again wherever this workflow
+        now runs; none of this counts as a retry.
+        """
+        runtime = self._runtime
+        patience = workflow.info().task_timeout or _DEFAULT_TASK_TIMEOUT
+        own_queue: str | None = None
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    runtime.activity_type_for(name),
+                    {"key": f"{name}#{count}", "attempt": attempt},
+                    task_queue=own_queue,
+                    activity_id=attempt_id(name, count, attempt),
+                    start_to_close_timeout=timeout + _TIMEOUT_GRACE,
+                    heartbeat_timeout=patience,
+                    schedule_to_start_timeout=patience if own_queue else None,
+                    retry_policy=_ONE_ATTEMPT,
+                    summary=name,
+                    result_type=result_type,
+                )
+            except ActivityError as err:
+                route = _reroute(err)
+                if route is None:
+                    raise
+                own_queue = runtime.step_queue if route == "own queue" else None
+
     def _is_durable(self, chosen: Durability | None) -> bool:
         """Whether a step runs durable: its config's choice, else the workflow's or worker's.
 
@@ -681,6 +633,26 @@ class WorkflowStep:
             state.waits.remove(step)
             if state.waits:
                 state.publish()  # still waiting, on what is left
+
+
+def _reroute(err: ActivityError) -> Literal["own queue", "any worker"] | None:
+    """Where a durable attempt goes again when it did not run to an outcome, or ``None``.
+
+    A worker without the step's code handed it back: to this worker's own queue. The worker
+    that held it died (no heartbeat, or nobody took it from its queue) or shut down: to the
+    workflow's task queue, eager, as at first.
+    """
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == STEP_ELSEWHERE:
+        return "own queue"
+    if isinstance(cause, TemporalTimeout) and cause.type in (
+        TimeoutType.HEARTBEAT,
+        TimeoutType.SCHEDULE_TO_START,
+    ):
+        return "any worker"
+    if isinstance(cause, CancelledError):
+        return "any worker"  # the worker shut down; this workflow never cancels a step
+    return None
 
 
 def _cause(err: BaseException) -> BaseException | None:

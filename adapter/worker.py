@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -13,8 +15,15 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import (
+    Plugin,
+    Replayer,
+    ReplayerConfig,
+    Worker,
+    WorkerConfig,
+    WorkflowReplayResult,
+)
 
 from ._activity import make_step_activity
 from ._constants import SEARCH_ATTRIBUTES
@@ -103,6 +112,7 @@ def create_worker(
     Returns:
         The configured worker; run it with ``async with worker:`` or ``await worker.run()``.
     """
+    step_queue = f"{task_queue}@{uuid.uuid4().hex[:12]}"
     runtime = WorkerRuntime(
         env=env,
         default_retry_delay=default_retry_delay,
@@ -111,6 +121,7 @@ def create_worker(
         ),
         use_search_attributes=use_search_attributes,
         durability=durability,
+        step_queue=step_queue,
     )
     if durability not in DURABILITIES:
         raise ValueError(f"durability={durability!r} must be one of {list(DURABILITIES)}.")
@@ -123,6 +134,11 @@ def create_worker(
         concurrent.futures.ThreadPoolExecutor(max_workers=max_step_threads),
     )
     envs = envs or {}
+    step_activity = make_step_activity(runtime.registry)
+    plugins = [
+        *worker_options.pop("plugins", ()),
+        _OwnStepQueue(step_queue, step_activity, worker_options["activity_executor"]),
+    ]
     return Worker(
         client,
         task_queue=task_queue,
@@ -130,6 +146,50 @@ def create_worker(
             build_workflow_class(wf, replace(runtime, env=envs[wf]) if wf in envs else runtime)
             for wf in workflows
         ],
-        activities=[make_step_activity(runtime.registry), *activities],
+        activities=[step_activity, *activities],
+        plugins=plugins,
         **worker_options,
     )
+
+
+class _OwnStepQueue(Plugin):
+    """Polls this worker process's own task queue for durable step attempts, while it runs.
+
+    A durable attempt goes to the workflow's task queue first, handed eagerly to the worker that
+    scheduled it; when another worker got it instead, it comes here (see ``adapter.step``).
+    """
+
+    def __init__(self, task_queue: str, step_activity: Callable[..., Any], executor: Any) -> None:
+        self.task_queue = task_queue
+        self._step_activity = step_activity
+        self._executor = executor
+
+    def name(self) -> str:
+        return "tempflare.own-step-queue"
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        return config
+
+    async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
+        own = Worker(
+            worker.client,
+            task_queue=self.task_queue,
+            activities=[self._step_activity],
+            activity_executor=self._executor,
+        )
+        async with own:
+            await next(worker)
+
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        return config
+
+    def run_replayer(
+        self,
+        replayer: Replayer,
+        histories: AsyncIterator[WorkflowHistory],
+        next: Callable[
+            [Replayer, AsyncIterator[WorkflowHistory]],
+            contextlib.AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]],
+        ],
+    ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]]:
+        return next(replayer, histories)

@@ -44,7 +44,11 @@ async def timers(handle: WorkflowHandle[Any, Any]) -> list[Timer]:
 
 async def step_attempts(handle: WorkflowHandle[Any, Any]) -> list[StepAttempt]:
     """Every step attempt: local-activity markers and regular activities, in order."""
-    history = await handle.fetch_history()
+    return attempts_in(await handle.fetch_history())
+
+
+def attempts_in(history: Any) -> list[StepAttempt]:
+    """Every step attempt in a history: local-activity markers and regular activities."""
     attempts = []
     scheduled: dict[int, Any] = {}
     for e in history.events:

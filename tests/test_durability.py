@@ -27,13 +27,11 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from adapter import StepConfigError, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter._constants import CHECKPOINT_SIGNAL
-from adapter._history import local_activity_marker, parse_attempt_id
+from adapter import StepConfigError, Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
 from adapter._workflow import WorkerRuntime, build_workflow_class
 
 from .durability_worker import Ledgered
-from .helpers import describe_events
+from .helpers import StepAttempt, attempts_in, describe_events
 
 pytestmark = pytest.mark.server
 
@@ -45,13 +43,11 @@ SEEN: dict[str, list[list[str]]] = {}
 async def recorded_steps(instance_id: str) -> list[str]:
     """Names of the steps whose results the server has, read from the history."""
     history = await CLIENT["client"].get_workflow_handle(instance_id).fetch_history()
-    names = []
-    for event in history.events:
-        data = local_activity_marker(event)
-        parsed = parse_attempt_id(str(data.get("activity_id"))) if data else None
-        if parsed:
-            names.append(parsed[0])
-    return names
+    return [a.summary for a in completed_attempts(history)]
+
+
+def completed_attempts(history: Any) -> list[StepAttempt]:
+    return [a for a in attempts_in(history) if not a.failed]
 
 
 class Observed(WorkflowEntrypoint[None, None]):
@@ -97,31 +93,31 @@ class ChosenBatched(Chosen, durability="batched", name="ChosenBatched"):
     pass
 
 
-async def checkpointed_steps(handle: Any) -> int:
+async def activity_steps(handle: Any) -> list[str]:
+    """Steps that ran as regular activities (durable), not as local activities (batched)."""
     history = await handle.fetch_history()
-    return sum(
-        1
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
-        if e.HasField("workflow_execution_signaled_event_attributes")
-        and e.workflow_execution_signaled_event_attributes.signal_name == CHECKPOINT_SIGNAL
-    )
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
 
 
 @pytest.mark.parametrize(
-    ("cls", "worker_durability", "checkpoints"),
+    ("cls", "worker_durability", "durable_steps"),
     [
-        (Chosen, "durable", 2),  # default and durable
-        (Chosen, "batched", 1),  # durable only
-        (ChosenBatched, "durable", 1),  # the class wins over the worker
+        (Chosen, "durable", ["default", "durable"]),
+        (Chosen, "batched", ["durable"]),
+        (ChosenBatched, "durable", ["durable"]),  # the class wins over the worker
     ],
 )
 async def test_durability_is_chosen_per_worker_per_class_and_per_step(
-    tempflare_worker: Any, cls: Any, worker_durability: str, checkpoints: int
+    tempflare_worker: Any, cls: Any, worker_durability: str, durable_steps: list[str]
 ) -> None:
     async with tempflare_worker(cls, durability=worker_durability) as wf:
         instance = await wf.create()
         assert await instance.handle.result() == 3
-    assert await checkpointed_steps(instance.handle) == checkpoints
+    assert await activity_steps(instance.handle) == durable_steps
 
 
 async def test_bad_durability_is_refused_with_the_value_and_the_choices(
@@ -289,52 +285,90 @@ async def test_a_worker_killed_in_the_middle_of_a_fan_out(
     runs, history = await run_killing_the_worker(
         tempflare_env, tmp_path, "durable", hang_in="c", ready=["end a", "end b", "start c"]
     )
-    # the steps before the fan-out were in history: they never ran again
+    # the steps before the fan-out, and the fan-out's finished steps, were in history: each
+    # step's result is recorded as it ends; only the step in flight ran again
     assert runs["end first"] == runs["end second"] == 1
-    # the fan-out's local activities are recorded together, when the last of them ends: the
-    # finished siblings were not in history yet, so they ran again with the one in flight
+    assert runs["end a"] == runs["end b"] == 1
     assert runs["start c"] == 2 and runs["end c"] == 1
-    assert runs["end a"] == runs["end b"] == 2
     assert runs["end last"] == 1
     assert await replay_failure(history, tempflare_env.client) is None, describe_events(history)
 
 
 class LongStep(WorkflowEntrypoint[None, None]):
-    """A step that outlasts the task heartbeat, then another."""
+    """A step that outlasts the workflow task timeout, which is its heartbeat timeout."""
 
     async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> str:
+        runs = SEEN.setdefault(event.instance_id, [])
+
         async def long() -> str:
-            await asyncio.sleep(2.5)
+            runs.append(["long"])
+            await asyncio.sleep(3)
             return "long"
 
         await step.do("long", long)
         return str(await step.do("after", lambda: "after"))
 
 
-async def test_a_step_outlasting_the_task_heartbeat_is_recorded_before_the_next_starts(
-    tempflare_worker: Any,
-) -> None:
-    """sdk-core completes a task whose local activity runs past 80% of the task timeout; the
-    server then starts the next task with the checkpoint signal the step sent before it ran, so
-    a timer has to start the task after the one that records the step."""
+async def test_a_long_durable_step_heartbeats_and_runs_once(tempflare_worker: Any) -> None:
     async with tempflare_worker(LongStep) as wf:
         handle = await wf.client.start_workflow(
             "LongStep",
             None,
             id=f"long-{uuid.uuid4().hex[:8]}",
             task_queue=wf.task_queue,
-            task_timeout=timedelta(seconds=2),  # a heartbeat every 1.6 s
+            task_timeout=timedelta(seconds=1),  # a dead worker is told within 1 s
         )
         assert await asyncio.wait_for(handle.result(), 30) == "after"
     history = await handle.fetch_history()
-    lines = describe_events(history)
-    markers = [i for i, line in enumerate(lines) if "core_local_activity" in line]
-    timers = [i for i, line in enumerate(lines) if "TIMER_STARTED" in line]
-    assert len(markers) == 2 and len(timers) == 1, lines
-    assert markers[0] < timers[0] < markers[1], lines  # "long" recorded, then a timer, then "after"
-    replayer = Replayer(
-        workflows=[build_workflow_class(LongStep, WorkerRuntime())],
-        data_converter=wf.client.data_converter,
-    )
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    assert result.replay_failure is None, (str(result.replay_failure), lines)
+    assert SEEN[handle.id] == [["long"]]
+    assert [(a.summary, a.failed) for a in attempts_in(history)] == [
+        ("long", False),
+        ("after", False),
+    ], describe_events(history)
+
+
+class Handed(WorkflowEntrypoint[None, None]):
+    """Steps that note the process they ran in."""
+
+    async def run(self, event: WorkflowEvent[None], step: WorkflowStep) -> list[int]:
+        runs = SEEN.setdefault(event.instance_id, [])
+
+        def where(name: str) -> Any:
+            def body() -> int:
+                runs.append([name])
+                return 1
+
+            return body
+
+        return [await step.do(f"step {n}", where(f"step {n}")) for n in range(3)]
+
+
+async def test_an_attempt_another_worker_gets_is_handed_back_to_the_one_with_its_code(
+    tempflare_client: Client, task_queue: str
+) -> None:
+    """Two workers on one task queue, eager dispatch off: the task queue hands some attempts to
+    the worker that does not run their workflow, which hands them back, and they run once, in
+    the worker that holds their callback."""
+    from adapter import connect, create_worker
+
+    # a second connection: one client runs one worker per task queue
+    other = await connect(tempflare_client.service_client.config.target_host)
+
+    def worker(client: Client) -> Any:
+        return create_worker(
+            client, task_queue=task_queue, workflows=[Handed], disable_eager_activity_execution=True
+        )
+
+    binding = Workflow(tempflare_client, Handed, task_queue=task_queue)
+    async with worker(tempflare_client), worker(other):
+        instances = [await binding.create() for _ in range(8)]
+        for instance in instances:
+            assert await asyncio.wait_for(instance.handle.result(), 60) == [1, 1, 1]
+    handed_back = 0
+    for instance in instances:
+        assert SEEN[instance.id] == [["step 0"], ["step 1"], ["step 2"]]
+        history = await instance.handle.fetch_history()
+        attempts = attempts_in(history)
+        handed_back += sum(a.failed for a in attempts)
+        assert [a.summary for a in attempts if not a.failed] == ["step 0", "step 1", "step 2"]
+    assert handed_back > 0  # 24 attempts, each taken by either worker: some went astray

@@ -11,11 +11,7 @@ TypeScript::
 tasks. As with ``Promise.race``, a step settles only after its retries: a retryable failure of
 the faster option can let the slower one win, while a ``NonRetryableError`` (or exhausted
 retries) of the first option to settle rejects the race and errors the instance. The loser is
-not cancelled (the seed does not cancel it either); its result is simply ignored. With
-durable steps (the default), the step after the race starts once the winner's result is in
-history, and the loser, a local activity still running, holds the workflow task that records it
-until it ends (at most until the task's heartbeat, about 8 s); make a long loser a registered
-activity, or give the racing steps ``{"durability": "batched"}``, to go on at once.
+not cancelled (the seed does not cancel it either); its result is simply ignored.
 
 Determinism. Cloudflare's caveat: on replay both steps are already cached, so
 ``Promise.race`` resolves with whichever comes first in the array, which may not be the

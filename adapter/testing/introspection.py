@@ -19,7 +19,7 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from .._constants import MODIFIERS_MEMO
-from .._history import local_activity_marker, parse_attempt_id
+from .._history import attempt_outcomes
 from .._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from ..client import Workflow, WorkflowInstance, register_start_hook
 from ..step import validate_event_type
@@ -162,22 +162,17 @@ class WorkflowInstanceIntrospector:
         converter = self.binding.client.data_converter.payload_converter
         while True:
             history = await handle.fetch_history()
-            for event in history.events:
-                data = local_activity_marker(event)
-                parsed = parse_attempt_id(str(data.get("activity_id"))) if data else None
-                if parsed is None or parsed[:2] != (name, index):
+            for outcome in attempt_outcomes(history.events):
+                if (outcome.name, outcome.count) != (name, index):
                     continue
-                attrs = event.marker_recorded_event_attributes
-                if attrs.HasField("failure"):
-                    failure = attrs.failure
-                    info = failure.application_failure_info
-                    if info.non_retryable:
+                if outcome.failure is not None:
+                    if outcome.failure.application_failure_info.non_retryable:
                         raise IntrospectionError(
-                            f"{PREFIX} Step '{name}' (index {index}) failed: {failure.message}"
+                            f"{PREFIX} Step '{name}' (index {index}) failed: "
+                            f"{outcome.failure.message}"
                         )
                     continue
-                payloads = list(attrs.details["result"].payloads)
-                return converter.from_payloads(payloads)[0] if payloads else None
+                return converter.from_payloads(outcome.result)[0] if outcome.result else None
             status = (await self.instance.status()).status
             if status.is_final:
                 raise IntrospectionError(
