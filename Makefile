@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench worker
+.PHONY: run test lint bench crash-test worker
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -25,5 +25,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Every benchmark against native temporalio on one dev server; options via ARGS, e.g.
+# make bench ARGS="--only durable,batched --rounds 5 --json bench.json"
 bench: $(STAMP)
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/run.py $(ARGS)
+
+# Kills the worker every 3-6 s and the server twice under load, then audits every step run:
+# make crash-test ARGS="--instances 1000 --durability batched"
+crash-test: $(STAMP)
+	$(VENV)/bin/python bench/crash_test.py $(ARGS)
