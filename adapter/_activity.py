@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -126,24 +126,30 @@ async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
     return encode_result(entry.name, entry.count, result)
 
 
-@contextlib.asynccontextmanager
-async def _heartbeating(timeout: timedelta | None) -> AsyncIterator[None]:
-    """Heartbeats while the attempt runs, so the server tells a dead worker within ``timeout``."""
+@contextlib.contextmanager
+def _heartbeating(timeout: timedelta | None) -> Iterator[None]:
+    """Heartbeats while the attempt runs, so the server tells a dead worker within ``timeout``.
+
+    A timer callback on the event loop rather than a task: most attempts end before the first
+    beat, and then cost one scheduled handle.
+    """
     if not timeout:
         yield
         return
+    loop = asyncio.get_running_loop()
     interval = max(timeout.total_seconds() / 3, 0.1)
+    handle: asyncio.TimerHandle | None = None
 
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            activity.heartbeat()
+    def beat() -> None:
+        nonlocal handle
+        activity.heartbeat()
+        handle = loop.call_later(interval, beat)
 
-    beating = asyncio.create_task(beat())
+    handle = loop.call_later(interval, beat)
     try:
         yield
     finally:
-        beating.cancel()
+        handle.cancel()
 
 
 def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
@@ -177,7 +183,7 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
             )
         if info.is_local:
             return RawValue(await _run_attempt(entry, attempt))
-        async with _heartbeating(info.heartbeat_timeout):
+        with _heartbeating(info.heartbeat_timeout):
             return RawValue(await _run_attempt(entry, attempt))
 
     return tempflare_step
