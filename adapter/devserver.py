@@ -21,16 +21,30 @@ The command line (:func:`dev_server_args`) registers tempflare's search attribut
 (:data:`adapter._constants.SEARCH_ATTRIBUTES`) and turns on the dynamic-config features that
 tempflare relies on (updates, update-with-start, eager activities).
 
-This module is POSIX-only (Linux and macOS): it relies on ``fcntl`` locks, process groups and
+One dev server per data folder: while a :class:`DevServer` with a SQLite file runs, it holds an
+exclusive lock on ``devserver.lock`` in the folder that holds the file (a ``filelock`` lock on a
+descriptor that the server process inherits, so the lock lasts as long as the parent *or* the
+server lives), and records there who holds it (:class:`DevServerOwner`). A second server on the
+same folder is refused with :class:`DevServerDataFolderLockedError`, which names the running
+server so the caller can reuse it (:func:`server_answers`) instead.
+
+No orphans: the server runs in its own process group and is stopped by :meth:`DevServer.stop`,
+the context manager and an ``atexit`` hook; on Linux the kernel also SIGKILLs it when the parent
+dies abruptly (``PR_SET_PDEATHSIG``), as long as it was launched from the main thread (see
+:meth:`DevServer.start` and :meth:`DevServer.astart`). Elsewhere that last guard is missing, and
+the lock keeps a leftover server from being joined by a second one.
+
+This module is POSIX-only (Linux and macOS): it relies on ``flock`` locks, process groups and
 POSIX signals.
 
 Errors::
 
     RuntimeError
     └── DevServerError
-        ├── TemporalCliUnavailableError   no binary could be found, built or downloaded
-        ├── DevServerPortInUseError       the requested port is taken by another process
-        └── DevServerStartError           the server exited or did not answer in time
+        ├── TemporalCliUnavailableError      no binary could be found, built or downloaded
+        ├── DevServerPortInUseError          the requested port is taken by another process
+        ├── DevServerDataFolderLockedError   another dev server runs on the same data folder
+        └── DevServerStartError              the server exited or did not answer in time
 """
 
 from __future__ import annotations
@@ -40,7 +54,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import errno
-import fcntl
+import json
 import os
 import platform
 import shutil
@@ -54,19 +68,25 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final
+from typing import IO, Any, Final
+
+from filelock import FileLock, Timeout, lock_descriptor, unlock_descriptor
 
 from adapter._constants import DEFAULT_NAMESPACE, DEFAULT_UI_PORT, SEARCH_ATTRIBUTES
 
 __all__ = [
     "CACHE_DIR_ENV",
     "CLI_PATH_ENV",
+    "DATA_FOLDER_LOCK_NAME",
     "TEMPORAL_CLI_VERSION",
     "DevServer",
+    "DevServerDataFolderLockedError",
     "DevServerError",
+    "DevServerOwner",
     "DevServerPortInUseError",
     "DevServerStartError",
     "TemporalCliUnavailableError",
@@ -74,6 +94,8 @@ __all__ = [
     "dev_server_extra_args",
     "ensure_temporal_cli",
     "find_free_port",
+    "port_is_free",
+    "server_answers",
 ]
 
 #: Version of the ``temporal`` CLI that tempflare provisions. v1.5.1 embeds Temporal server
@@ -85,6 +107,10 @@ CLI_PATH_ENV: Final = "TEMPFLARE_TEMPORAL_CLI"
 
 #: Environment variable overriding the cache directory (default ``~/.cache/tempflare``).
 CACHE_DIR_ENV: Final = "TEMPFLARE_CACHE_DIR"
+
+#: The lock file a running :class:`DevServer` holds in its data folder (the folder of its SQLite
+#: file); it also records the holder as JSON (:class:`DevServerOwner`).
+DATA_FOLDER_LOCK_NAME: Final = "devserver.lock"
 
 _GO_PACKAGE: Final = "github.com/temporalio/cli/cmd/temporal"
 #: The release build's link flags (the CLI's .goreleaser.yml): strip debug info, which halves
@@ -176,6 +202,90 @@ class DevServerPortInUseError(DevServerError):
             f"TEMPORAL_ADDRESS={_connect_host(ip)}:{port} instead of starting another one; "
             "otherwise stop the process holding the port or choose another port "
             "(find_free_port() picks one)."
+        )
+
+
+@dataclass(frozen=True)
+class DevServerOwner:
+    """Who holds a data folder: what a running :class:`DevServer` wrote into its lock file.
+
+    Attributes:
+        pid: The process that started the server and took the lock.
+        server_pid: The server process (``None`` for a moment while it is being launched).
+        address: ``host:port`` of its gRPC frontend (what ``TEMPORAL_ADDRESS`` takes).
+        ui_url: Its Web UI, or ``None`` when headless.
+        namespace: The namespace it created.
+        db_filename: Its SQLite file.
+        started_at: ``time.time()`` when it took the lock.
+    """
+
+    pid: int
+    server_pid: int | None
+    address: str
+    ui_url: str | None
+    namespace: str
+    db_filename: str
+    started_at: float
+
+    @classmethod
+    def read(cls, lock_file: Path) -> DevServerOwner | None:
+        """The record in ``lock_file``, or ``None`` if it is missing, empty or unreadable."""
+        try:
+            data: Any = json.loads(Path(lock_file).read_text(encoding="utf-8"))
+            return cls(
+                pid=int(data["pid"]),
+                server_pid=None if data.get("server_pid") is None else int(data["server_pid"]),
+                address=str(data["address"]),
+                ui_url=None if data.get("ui_url") is None else str(data["ui_url"]),
+                namespace=str(data.get("namespace", DEFAULT_NAMESPACE)),
+                db_filename=str(data.get("db_filename", "")),
+                started_at=float(data.get("started_at", 0.0)),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def describe(self) -> str:
+        """One line: server pid, addresses, and the process that started it."""
+        server = f"pid {self.server_pid}" if self.server_pid is not None else "being launched"
+        ui = f", Web UI {self.ui_url}" if self.ui_url else ""
+        parent = f"started by pid {self.pid}"
+        if not _pid_alive(self.pid):
+            parent += ", which has exited"
+        return f"the dev server {server} (gRPC {self.address}{ui}; {parent})"
+
+
+class DevServerDataFolderLockedError(DevServerError):
+    """Another dev server runs on the same data folder, so this one must not open its SQLite file.
+
+    Attributes:
+        data_dir: The contended folder.
+        lock_file: The lock file in it.
+        owner: What the running server recorded about itself, or ``None`` if it has not yet.
+    """
+
+    def __init__(self, data_dir: Path, owner: DevServerOwner | None) -> None:
+        """Say who holds the folder and what to do.
+
+        Args:
+            data_dir: The folder of the SQLite file.
+            owner: The holder's record, if readable.
+        """
+        self.data_dir = data_dir
+        self.lock_file = data_dir / DATA_FOLDER_LOCK_NAME
+        self.owner = owner
+        if owner is None:
+            holder = "another process that has not recorded itself yet (it may be starting)"
+            advice = f"wait for it, or find it with `fuser {self.lock_file}`"
+        else:
+            holder = owner.describe()
+            stop = owner.pid if _pid_alive(owner.pid) else owner.server_pid
+            advice = (
+                f"reuse it (TEMPORAL_ADDRESS={owner.address}), stop it (kill {stop}), or give "
+                "this server another data folder"
+            )
+        super().__init__(
+            f"Cannot start the Temporal dev server: its data folder {data_dir} is locked by "
+            f"{holder}. Two dev servers must never open one SQLite file. To go on, {advice}."
         )
 
 
@@ -318,19 +428,17 @@ def _provision(target: Path, attempts: list[str]) -> Path:
 
 @contextlib.contextmanager
 def _exclusive_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``lock_path`` for the duration of the block."""
-    with open(lock_path, "a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _note(
-                f"waiting for another process that is provisioning the Temporal CLI ({lock_path})"
-            )
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    """Hold an exclusive ``filelock`` lock on ``lock_path`` for the duration of the block."""
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        _note(f"waiting for another process that is provisioning the Temporal CLI ({lock_path})")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _note(message: str) -> None:
@@ -572,6 +680,34 @@ def port_is_free(port: int, ip: str = "127.0.0.1") -> bool:
     return True
 
 
+def server_answers(address: str, namespace: str = DEFAULT_NAMESPACE, timeout: float = 3.0) -> bool:
+    """Whether a Temporal frontend at ``address`` (``host:port``) serves ``namespace`` now.
+
+    Blocks for at most about ``timeout`` seconds; safe to call inside a running event loop (the
+    probe runs on a helper thread), though from async code ``asyncio.to_thread`` is kinder.
+    """
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not port.isdigit() or not _tcp_accepts(host, int(port), min(1.0, timeout)):
+        return False
+    return _probe_frontend(address, namespace, timeout) is None
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this pid is running (on Linux a zombie counts as exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no procfs (macOS): the signal probe is all we have
+    return stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X")
+
+
 def _read_tail(path: Path, limit: int = _LOG_TAIL_BYTES) -> str:
     try:
         with open(path, "rb") as handle:
@@ -583,14 +719,16 @@ def _read_tail(path: Path, limit: int = _LOG_TAIL_BYTES) -> str:
         return ""
 
 
-#: Tiny launcher used on Linux: it asks the kernel to SIGTERM the server when the thread that
+#: Tiny launcher used on Linux: it asks the kernel to SIGKILL the server when the thread that
 #: started it dies (even on SIGKILL of the parent), then execs the real binary under the same
 #: pid. Done in a separate interpreter rather than ``preexec_fn``, which is unsafe when the
-#: parent has threads (the Temporal SDK runtime always does).
+#: parent has threads (the Temporal SDK runtime always does). SIGKILL rather than SIGTERM: a
+#: server whose parent is gone has nobody left to escalate if a clean shutdown hangs, and
+#: SQLite's journal makes a killed server's file safe to open again (the crash test does so).
 _PDEATHSIG_LAUNCHER: Final = """\
 import ctypes, os, signal, sys
 try:
-    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
 except Exception:
     pass
 if os.getppid() != int(sys.argv[1]):
@@ -606,8 +744,13 @@ class DevServer:
     parent, which then shuts the server down in order. :meth:`stop` sends SIGTERM (a clean
     shutdown keeps the SQLite file consistent) and falls back to SIGKILL. If the parent exits
     without calling :meth:`stop`, an ``atexit`` hook stops the server; on Linux the server also
-    gets SIGTERM from the kernel if the parent dies abruptly (SIGKILL, ``os._exit``), as long
-    as :meth:`start` was called from the main thread.
+    gets SIGKILL from the kernel if the parent dies abruptly (SIGKILL, ``os._exit``), as long
+    as it was launched from the main thread (:meth:`start` called there, or :meth:`astart`
+    awaited on an event loop that runs there).
+
+    With a ``db_filename``, the server holds ``devserver.lock`` in that file's folder while it
+    runs (see the module docstring); a second server on the folder raises
+    :class:`DevServerDataFolderLockedError` from :meth:`start` without launching anything.
 
     Example::
 
@@ -650,6 +793,7 @@ class DevServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._log_handle: IO[bytes] | None = None
         self._log_start = 0
+        self._lock_fd: int | None = None
 
     # -- properties ---------------------------------------------------------------------------
 
@@ -682,6 +826,13 @@ class DevServer:
         return self._db_filename
 
     @property
+    def data_dir(self) -> Path | None:
+        """The folder of the SQLite file, which the running server locks; ``None`` in memory."""
+        if self._db_filename is None:
+            return None
+        return self._db_filename.expanduser().resolve().parent
+
+    @property
     def log_file(self) -> Path | None:
         """The log file given to the constructor, if any."""
         return self._log_file
@@ -708,7 +859,8 @@ class DevServer:
         Provisioning the binary (see :func:`ensure_temporal_cli`) happens first and is not
         counted in ``timeout``. Safe to call from inside a running event loop: the readiness
         probe runs its own loop on a helper thread (but it does block the calling thread, so
-        from async code prefer ``await asyncio.to_thread(server.start)``).
+        from async code prefer :meth:`astart`). On Linux the server dies with this process only
+        when this is called from the main thread.
 
         Args:
             timeout: Seconds to wait for the server to become ready after launching it.
@@ -716,6 +868,7 @@ class DevServer:
         Raises:
             DevServerError: The server is already running.
             TemporalCliUnavailableError: No binary could be obtained.
+            DevServerDataFolderLockedError: Another dev server runs on the same data folder.
             DevServerPortInUseError: The gRPC or UI port is taken.
             DevServerStartError: The process exited, or did not answer within ``timeout``
                 (it is stopped first); the message carries the tail of its log.
@@ -723,56 +876,36 @@ class DevServer:
         if self.running:
             raise DevServerError(f"{self!r} is already running")
         self.stop()  # tidy up after a previous run whose process died on its own
-        executable = self._executable or ensure_temporal_cli()
-
-        if not port_is_free(self._port, self._ip):
-            raise DevServerPortInUseError(self._port, what="gRPC frontend", ip=self._ip)
-        if self._ui_port is not None and not port_is_free(self._ui_port, self._ip):
-            raise DevServerPortInUseError(self._ui_port, what="Web UI", ip=self._ip)
-
-        db_filename = self._db_filename
-        if db_filename is not None:
-            db_filename = db_filename.expanduser().resolve()
-            db_filename.parent.mkdir(parents=True, exist_ok=True)
-        self._open_log()
-        assert self._log_handle is not None
-
-        command = [
-            str(executable),
-            "server",
-            "start-dev",
-            *dev_server_args(
-                port=self._port,
-                ui_port=self._ui_port,
-                db_filename=db_filename,
-                namespace=self._namespace,
-                ip=self._ip,
-            ),
-        ]
-        if (
-            sys.platform.startswith("linux")
-            and sys.executable
-            and threading.current_thread() is threading.main_thread()
-        ):
-            command = [sys.executable, "-c", _PDEATHSIG_LAUNCHER, str(os.getpid()), *command]
-        try:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log_handle,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        except OSError as exc:
-            self._close_log()
-            raise DevServerStartError(
-                f"Cannot execute {executable}: {exc}", log_tail="", returncode=None
-            ) from exc
-        atexit.register(self._stop_at_exit)
-
+        self._launch(self._executable or ensure_temporal_cli())
         try:
             self._wait_until_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    async def astart(self, timeout: float = 60.0) -> None:
+        """:meth:`start` for async code, without blocking the event loop for long.
+
+        Provisioning and the readiness wait run on worker threads; the process itself is launched
+        from the calling thread (the loop's, which is normally the main thread), so on Linux the
+        server dies with this process even when that is killed. If the awaiting task is
+        cancelled, the server is stopped before the cancellation propagates.
+
+        Args:
+            timeout: Seconds to wait for the server to become ready after launching it.
+
+        Raises:
+            The same errors as :meth:`start`.
+        """
+        if self.running:
+            raise DevServerError(f"{self!r} is already running")
+        self.stop()
+        executable = self._executable
+        if executable is None:
+            executable = await asyncio.to_thread(ensure_temporal_cli)
+        self._launch(executable)
+        try:
+            await asyncio.to_thread(self._wait_until_ready, timeout)
         except BaseException:
             self.stop()
             raise
@@ -780,26 +913,27 @@ class DevServer:
     def stop(self, timeout: float = 15.0) -> None:
         """Shut the server down: SIGTERM, wait up to ``timeout`` seconds, then SIGKILL.
 
-        Idempotent; does nothing if the server is not running.
+        Releases the data-folder lock once the process is gone. Idempotent; does nothing if the
+        server is not running.
 
         Args:
             timeout: Seconds to wait for a clean exit before killing the process.
         """
         process = self._process
-        if process is None:
-            return
-        atexit.unregister(self._stop_at_exit)
         try:
-            if process.poll() is None:
-                _signal_group(process, signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    _signal_group(process, signal.SIGKILL)
-                    process.wait()
+            if process is not None:
+                atexit.unregister(self._stop_at_exit)
+                if process.poll() is None:
+                    _signal_group(process, signal.SIGTERM)
+                    try:
+                        process.wait(timeout)
+                    except subprocess.TimeoutExpired:
+                        _signal_group(process, signal.SIGKILL)
+                        process.wait()
         finally:
             self._process = None
             self._close_log()
+            self._unlock_data_folder()
 
     def __enter__(self) -> DevServer:
         """Start the server (with the default timeout) and return it."""
@@ -816,6 +950,109 @@ class DevServer:
         self.stop()
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _launch(self, executable: Path) -> None:
+        """Lock the data folder, check the ports and start the process (no waiting)."""
+        db_filename = self._db_filename
+        if db_filename is not None:
+            db_filename = db_filename.expanduser().resolve()
+            db_filename.parent.mkdir(parents=True, exist_ok=True)
+            # Before the ports: a server already on this folder is the more useful news.
+            self._lock_data_folder(db_filename)
+        try:
+            if not port_is_free(self._port, self._ip):
+                raise DevServerPortInUseError(self._port, what="gRPC frontend", ip=self._ip)
+            if self._ui_port is not None and not port_is_free(self._ui_port, self._ip):
+                raise DevServerPortInUseError(self._ui_port, what="Web UI", ip=self._ip)
+            self._open_log()
+            assert self._log_handle is not None
+
+            command = [
+                str(executable),
+                "server",
+                "start-dev",
+                *dev_server_args(
+                    port=self._port,
+                    ui_port=self._ui_port,
+                    db_filename=db_filename,
+                    namespace=self._namespace,
+                    ip=self._ip,
+                ),
+            ]
+            if (
+                sys.platform.startswith("linux")
+                and sys.executable
+                and threading.current_thread() is threading.main_thread()
+            ):
+                command = [sys.executable, "-c", _PDEATHSIG_LAUNCHER, str(os.getpid()), *command]
+            try:
+                self._process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._log_handle,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                    # The server shares the lock: it stays held while the server lives, even if
+                    # this process dies first.
+                    pass_fds=() if self._lock_fd is None else (self._lock_fd,),
+                )
+            except OSError as exc:
+                raise DevServerStartError(
+                    f"Cannot execute {executable}: {exc}", log_tail="", returncode=None
+                ) from exc
+        except BaseException:
+            self._close_log()
+            self._unlock_data_folder()
+            raise
+        self._write_owner(db_filename)
+        atexit.register(self._stop_at_exit)
+
+    def _lock_data_folder(self, db_filename: Path) -> None:
+        """Take the folder's lock without waiting, or raise naming its holder."""
+        data_dir = db_filename.parent
+        lock_file = data_dir / DATA_FOLDER_LOCK_NAME
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            locked = lock_descriptor(fd, blocking=False)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not locked:
+            os.close(fd)
+            raise DevServerDataFolderLockedError(data_dir, DevServerOwner.read(lock_file))
+        self._lock_fd = fd
+        self._write_owner(db_filename)
+
+    def _write_owner(self, db_filename: Path | None) -> None:
+        """Record who holds the lock, in the lock file itself."""
+        fd = self._lock_fd
+        if fd is None or db_filename is None:
+            return
+        owner = DevServerOwner(
+            pid=os.getpid(),
+            server_pid=self.pid,
+            address=self.address,
+            ui_url=self.ui_url,
+            namespace=self._namespace,
+            db_filename=str(db_filename),
+            started_at=time.time(),
+        )
+        data = json.dumps(asdict(owner)).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+
+    def _unlock_data_folder(self) -> None:
+        """Clear the record and release the lock (only once the server process is gone)."""
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is None:
+            return
+        try:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            unlock_descriptor(fd)
+        finally:
+            os.close(fd)
 
     def _stop_at_exit(self) -> None:
         with contextlib.suppress(Exception):

@@ -13,9 +13,11 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 import urllib.error
 from pathlib import Path
 
+import filelock
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -26,6 +28,7 @@ from adapter._constants import SEARCH_ATTRIBUTES
 from adapter.devserver import (
     TEMPORAL_CLI_VERSION,
     DevServer,
+    DevServerDataFolderLockedError,
     DevServerPortInUseError,
     TemporalCliUnavailableError,
     dev_server_args,
@@ -437,3 +440,134 @@ async def test_real_dev_server_round_trip(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         (check,) = conn.execute("PRAGMA integrity_check").fetchone()
     assert check == "ok"
+
+
+# --------------------------------------------------------------------------------------------
+# One dev server per data folder; no orphans
+# --------------------------------------------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie waiting for its new parent counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :][:1] in ("Z", "X")
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not _gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_data_folder_lock_names_an_unknown_holder(tmp_path: Path) -> None:
+    """A folder locked by a process that recorded nothing is refused before anything starts."""
+    fake = _fake_temporal(tmp_path / "temporal")
+    data = tmp_path / "state"
+    data.mkdir()
+    holder = os.open(data / devserver.DATA_FOLDER_LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    try:
+        assert filelock.lock_descriptor(holder, blocking=False)
+        server = DevServer(
+            port=find_free_port(), ui_port=None, db_filename=data / "dev.sqlite", executable=fake
+        )
+        with pytest.raises(DevServerDataFolderLockedError) as info:
+            server.start(timeout=5)
+    finally:
+        os.close(holder)
+    assert info.value.owner is None
+    assert str(data) in str(info.value)
+    assert "has not recorded itself" in str(info.value)
+    assert not server.running and server.pid is None
+
+
+@pytest.mark.server
+@pytest.mark.timeout(120)
+async def test_second_dev_server_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
+    """While one server runs on a folder, a second is refused with a message naming the first;
+    once the first stops, the folder is free again."""
+    db = tmp_path / "state" / "dev.sqlite"
+    first = DevServer(port=find_free_port(), ui_port=find_free_port(), db_filename=db)
+    await first.astart()
+    try:
+        assert first.pid is not None
+        second = DevServer(port=find_free_port(), ui_port=None, db_filename=db)
+        with pytest.raises(DevServerDataFolderLockedError) as info:
+            await second.astart()
+        assert not second.running and second.pid is None
+
+        error = info.value
+        assert isinstance(error, devserver.DevServerError)
+        assert error.data_dir == db.parent.resolve()
+        assert error.owner is not None
+        assert error.owner.pid == os.getpid()
+        assert error.owner.server_pid == first.pid
+        assert error.owner.address == first.address
+        assert error.owner.ui_url == first.ui_url
+        message = str(error)
+        assert message.startswith(
+            f"Cannot start the Temporal dev server: its data folder {db.parent.resolve()} is "
+            f"locked by the dev server pid {first.pid} (gRPC {first.address}, Web UI "
+            f"{first.ui_url}; started by pid {os.getpid()})."
+        )
+        assert "Two dev servers must never open one SQLite file" in message
+        assert f"reuse it (TEMPORAL_ADDRESS={first.address})" in message
+        assert f"stop it (kill {os.getpid()})" in message
+        # The record is what a second `make run` reuses: the first server answers there.
+        assert await asyncio.to_thread(devserver.server_answers, error.owner.address)
+    finally:
+        await asyncio.to_thread(first.stop)
+
+    # Stopped: the record is cleared and another server may take the folder.
+    assert (db.parent / devserver.DATA_FOLDER_LOCK_NAME).read_text() == ""
+    again = DevServer(port=find_free_port(), ui_port=None, db_filename=db)
+    await again.astart()
+    await asyncio.to_thread(again.stop)
+
+
+_PARENT = """
+import sys, time
+from pathlib import Path
+from adapter.devserver import DevServer, find_free_port
+server = DevServer(port=find_free_port(), ui_port=None, db_filename=Path(sys.argv[1]))
+server.start()
+print(server.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.server
+@pytest.mark.timeout(120)
+def test_server_dies_with_a_sigkilled_parent(tmp_path: Path) -> None:
+    """The death signal: SIGKILL of the process that started the server takes the server along,
+    and the data folder's lock (which the server shares) is free again."""
+    db = tmp_path / "state" / "dev.sqlite"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
+        assert line.strip().isdigit(), f"the parent did not start a server: {line!r}"
+        server_pid = int(line)
+        assert not _gone(server_pid)
+        owner = devserver.DevServerOwner.read(db.parent / devserver.DATA_FOLDER_LOCK_NAME)
+        assert owner is not None and owner.server_pid == server_pid
+    finally:
+        parent.kill()
+        parent.wait()
+    assert _wait_gone(server_pid, 5), f"dev server {server_pid} outlived its SIGKILLed parent"
+
+    # The lock went with the server, so a new server can take the folder at once.
+    follower = DevServer(port=find_free_port(), ui_port=None, db_filename=db)
+    follower.start()
+    follower.stop()
