@@ -13,24 +13,28 @@ Write a workflow the Cloudflare way::
 run it with :func:`create_worker`, and start it with the :class:`Workflow` binding.
 """
 
-from .client import Workflow, WorkflowInstance, connect, map_status, validate_instance_id
-from .config import RetryConfig, StepConfig
+from .client import Workflow, WorkflowInstance, connect, map_status
+from .config import Durability, RetryConfig, StepConfig
 from .durations import Duration, parse_duration
 from .entrypoint import WorkflowEntrypoint
 from .errors import (
     InstanceAlreadyExistsError,
     InstanceFinishedError,
     InstanceNotFoundError,
+    InvalidDurationError,
     InvalidEventTypeError,
     InvalidInstanceIdError,
     InvalidParamsError,
+    InvalidValueError,
     NonRetryableError,
     StepConfigError,
     StepNotFoundError,
     TempflareClientError,
+    TempflareError,
     WorkflowFatalError,
     WorkflowStepError,
     WorkflowTimeoutError,
+    WrongTypeError,
 )
 from .step import WorkflowStep
 from .types import (
@@ -42,9 +46,11 @@ from .types import (
     WorkflowEvent,
     WorkflowStepEvent,
 )
+from .validation import validate_instance_id
 from .worker import create_worker, ensure_search_attributes
 
 __all__ = [
+    "Durability",
     "Duration",
     "ErrorInfo",
     "InstanceAlreadyExistsError",
@@ -52,9 +58,11 @@ __all__ = [
     "InstanceNotFoundError",
     "InstanceStatus",
     "InstanceStatusDetails",
+    "InvalidDurationError",
     "InvalidEventTypeError",
     "InvalidInstanceIdError",
     "InvalidParamsError",
+    "InvalidValueError",
     "NonRetryableError",
     "RetryConfig",
     "StepConfig",
@@ -63,6 +71,7 @@ __all__ = [
     "StepInfo",
     "StepNotFoundError",
     "TempflareClientError",
+    "TempflareError",
     "Workflow",
     "WorkflowEntrypoint",
     "WorkflowEvent",
@@ -72,6 +81,7 @@ __all__ = [
     "WorkflowStepError",
     "WorkflowStepEvent",
     "WorkflowTimeoutError",
+    "WrongTypeError",
     "connect",
     "create_worker",
     "ensure_search_attributes",

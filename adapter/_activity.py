@@ -28,10 +28,8 @@ from temporalio.exceptions import ApplicationError
 from ._constants import STEP_ELSEWHERE
 from ._modifiers import USE_CALLBACK
 from .errors import NonRetryableError, WorkflowFatalError, error_name
+from .results import encode_step_result, is_engine_exception
 from .types import StepContext, StepInfo
-
-#: Cloudflare's limit on a step result.
-MAX_STEP_RESULT_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -44,6 +42,8 @@ class StepEntry:
     config_view: dict[str, Any]
     timeout_seconds: float
     mock: Callable[[int], Any] | None = None
+    #: The callback's return annotation: its result must come back as that type.
+    result_type: Any = None
 
 
 class StepRegistry:
@@ -121,9 +121,18 @@ async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
         raise ApplicationError(err.message, type=err.name, non_retryable=True) from err
     except ApplicationError:
         raise
-    except Exception as err:
+    except BaseException as err:
+        if is_engine_exception(err):
+            raise  # the worker cancelling the attempt
+        # Any other exception, KeyboardInterrupt and SystemExit included, fails the attempt:
+        # user code never takes the worker down.
         raise ApplicationError(str(err), type=error_name(err)) from err
-    return encode_result(entry.name, entry.count, result)
+    try:
+        return encode_step_result(
+            activity.payload_converter(), entry.name, entry.count, result, entry.result_type
+        )
+    except WorkflowFatalError as err:
+        raise ApplicationError(err.message, type=err.name, non_retryable=True) from None
 
 
 @contextlib.contextmanager
@@ -200,31 +209,3 @@ def _step_call(args: Sequence[RawValue]) -> dict[str, Any] | None:
     if not isinstance(call, dict) or not {"key", "attempt"} <= set(call):
         return None
     return call
-
-
-def encode_result(name: str, count: int, result: Any) -> Payload:
-    """Converts a step's result into the payload stored in history, checking that it can be.
-
-    Raises:
-        ApplicationError: non-retryable, type ``WorkflowFatalError``, naming the step and size.
-    """
-    try:
-        payload = activity.payload_converter().to_payloads([result])[0]
-    except Exception as err:
-        raise ApplicationError(
-            f'Step "{name}-{count}" returned a value which is not serialisable: {err}. '
-            "Return JSON-serialisable data (dicts, lists, str, numbers, bool, None) or a "
-            "pydantic model.",
-            type=WorkflowFatalError.__name__,
-            non_retryable=True,
-        ) from None
-    size = len(payload.data)
-    if size > MAX_STEP_RESULT_BYTES:
-        raise ApplicationError(
-            f'Step "{name}-{count}" output is too large: {size} bytes. The maximum allowed size '
-            f"is 1MiB ({MAX_STEP_RESULT_BYTES} bytes); store large data elsewhere (e.g. R2) "
-            "and return a reference.",
-            type=WorkflowFatalError.__name__,
-            non_retryable=True,
-        )
-    return payload

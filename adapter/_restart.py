@@ -21,8 +21,7 @@ from ._constants import MODIFIERS_MEMO
 from ._history import attempt_outcomes, parse_attempt_id, parse_timer_label, summary_of
 from ._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from .errors import StepNotFoundError
-
-STEP_TYPES = ("do", "sleep", "waitForEvent")
+from .validation import validate_from_step
 
 
 async def _history(client: Client, instance_id: str) -> tuple[list[HistoryEvent], Any]:
@@ -76,24 +75,8 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
     )
 
 
-async def restart_from_step(client: Client, instance_id: str, from_step: Mapping[str, Any]) -> None:
-    unknown = sorted(set(from_step) - {"name", "count", "type"})
-    name, count, kind = (
-        from_step.get("name"),
-        from_step.get("count", 1),
-        from_step.get("type", "do"),
-    )
-    if (
-        unknown
-        or not isinstance(name, str)
-        or not isinstance(count, int)
-        or count < 1
-        or kind not in STEP_TYPES
-    ):
-        raise ValueError(
-            f"Invalid from_step {dict(from_step)!r}: expected {{'name': str, 'count': int >= 1, "
-            f"'type': one of {list(STEP_TYPES)}}}."
-        )
+async def restart_from_step(client: Client, instance_id: str, from_step: object) -> None:
+    name, count, kind = validate_from_step(from_step)
     events, _ = await _history(client, instance_id)
     converter = client.data_converter.payload_converter
     start = events[0].workflow_execution_started_event_attributes

@@ -23,7 +23,8 @@ from ._modifiers import Modifications
 from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint, validate_params
-from .errors import error_name
+from .errors import WrongTypeError, error_name
+from .results import encode_output, is_engine_exception
 from .step import InstanceState, WorkflowStep
 from .types import InstanceStatus, WorkflowEvent
 
@@ -108,7 +109,7 @@ class TempflareWorkflow:
                 self._state, self.runtime, self._modifiers, durability=self.entry_cls.durability
             )
             entry = self.entry_cls(self.runtime.env)
-            result = await entry.run(event, step)
+            output = encode_output(await entry.run(event, step))
         except workflow.NondeterminismError:
             raise
         except ApplicationError as err:
@@ -116,11 +117,15 @@ class TempflareWorkflow:
             raise ApplicationError(
                 err.message, *err.details, type=err.type, non_retryable=True
             ) from err
-        except Exception as err:
+        except BaseException as err:
+            if is_engine_exception(err):
+                raise  # the worker cancelling or evicting this run, or a continue-as-new
+            # Any other exception, KeyboardInterrupt and SystemExit included, is the user's: it
+            # ends the instance, never the worker.
             self._finish(InstanceStatus.ERRORED)
             raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err
         self._finish(InstanceStatus.COMPLETE)
-        return result
+        return output
 
     def _finish(self, status: InstanceStatus) -> None:
         self._state.final_status = status
@@ -163,8 +168,8 @@ def build_workflow_class(
     entry_cls: type[WorkflowEntrypoint[Any, Any]], runtime: WorkerRuntime
 ) -> type:
     """Generates the Temporal workflow class for one entrypoint and one worker runtime."""
-    if not issubclass(entry_cls, WorkflowEntrypoint):
-        raise TypeError(
+    if not isinstance(entry_cls, type) or not issubclass(entry_cls, WorkflowEntrypoint):
+        raise WrongTypeError(
             f"{entry_cls!r} is not a WorkflowEntrypoint subclass; workflows passed to "
             "create_worker must subclass adapter.WorkflowEntrypoint."
         )

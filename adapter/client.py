@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
 
 import pydantic
@@ -47,16 +46,22 @@ from .errors import (
     InstanceNotFoundError,
     InvalidInstanceIdError,
     InvalidParamsError,
+    InvalidValueError,
+    WrongTypeError,
 )
-from .step import validate_event_type
 from .types import ErrorInfo, InstanceStatus, InstanceStatusDetails
+from .validation import (
+    check_payload_size,
+    quote,
+    validate_batch,
+    validate_event_type,
+    validate_from_step,
+    validate_instance_id,
+    validate_task_queue,
+)
 
 ParamsT = TypeVar("ParamsT")
 
-MAX_INSTANCE_ID_LENGTH: Final = 100
-MAX_PAYLOAD_BYTES: Final = 1024 * 1024
-MAX_BATCH: Final = 100
-INSTANCE_ID_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
 _CLOSE_EVENTS: Final = frozenset(
     {
@@ -86,25 +91,6 @@ async def connect(
         namespace=namespace or os.environ.get("TEMPORAL_NAMESPACE") or DEFAULT_NAMESPACE,
         **options,
     )
-
-
-def validate_instance_id(instance_id: object) -> str:
-    """Checks Cloudflare's id rule: 1 to 100 characters of ``^[a-zA-Z0-9_][a-zA-Z0-9-_]*$``.
-
-    Raises:
-        InvalidInstanceIdError: The id breaks the rule; the message quotes it.
-    """
-    if (
-        not isinstance(instance_id, str)
-        or len(instance_id) > MAX_INSTANCE_ID_LENGTH
-        or not INSTANCE_ID_PATTERN.match(instance_id)
-    ):
-        raise InvalidInstanceIdError(
-            f"Invalid instance id {instance_id!r}: it must be 1 to {MAX_INSTANCE_ID_LENGTH} "
-            "characters of letters, digits, '-' and '_', not starting with '-'. Omit it to get a "
-            "random UUID."
-        )
-    return instance_id
 
 
 def map_status(
@@ -264,10 +250,13 @@ class WorkflowInstance:
 
         Raises:
             StepNotFoundError: ``from_step`` names a step that is not in the history.
+            WrongTypeError: ``from_step`` is not a dict.
+            InvalidValueError: ``from_step`` has unknown keys or values of the wrong type.
         """
         if from_step is None:
             await reset_to_first_workflow_task(self._client, self.id)
         else:
+            validate_from_step(from_step)  # before any read, so a typo costs no round trip
             await restart_from_step(self._client, self.id, from_step)
 
     async def send_event(self, type: str, payload: Any = None) -> None:
@@ -314,12 +303,24 @@ class Workflow(Generic[ParamsT]):
         task_queue: str,
         use_search_attributes: bool = True,
     ) -> None:
+        if not isinstance(client, Client):
+            raise WrongTypeError(
+                f"Workflow(client, ...) needs a temporalio Client (from adapter.connect()), got "
+                f"{quote(client)}."
+            )
         self.client = client
-        self.task_queue = task_queue
+        self.task_queue = validate_task_queue(task_queue)
         if isinstance(workflow, str):
+            if not workflow:
+                raise InvalidValueError("Workflow name must be a non-empty string, got ''.")
             self.name, self.params_type = workflow, Any
-        else:
+        elif isinstance(workflow, type) and issubclass(workflow, WorkflowEntrypoint):
             self.name, self.params_type = workflow.workflow_name, workflow.params_type
+        else:
+            raise WrongTypeError(
+                f"Workflow(client, workflow, ...) takes a WorkflowEntrypoint subclass or a "
+                f"workflow name, got {quote(workflow)}."
+            )
         self._use_search_attributes = use_search_attributes
 
     def _prepare(self, instance_id: str | None, params: Any) -> tuple[str, Any]:
@@ -374,7 +375,7 @@ class Workflow(Generic[ParamsT]):
             raise InstanceAlreadyExistsError(instance_id) from None
         return WorkflowInstance(self.client, instance_id)
 
-    async def create_batch(self, items: Iterable[Mapping[str, Any]]) -> list[WorkflowInstance]:
+    async def create_batch(self, items: Sequence[Mapping[str, Any]]) -> list[WorkflowInstance]:
         """Creates up to 100 instances concurrently; ids already in use are skipped.
 
         Args:
@@ -384,19 +385,13 @@ class Workflow(Generic[ParamsT]):
             The instances created, in input order, without the skipped ones.
 
         Raises:
-            ValueError: The batch is empty or has more than 100 items.
+            WrongTypeError: ``items`` is not a list of dicts.
+            InvalidValueError: The batch is empty, has more than 100 items, or an item has unknown
+                keys; an item's id or params are invalid (the errors of :meth:`create`).
         """
-        batch = list(items)
-        if not 1 <= len(batch) <= MAX_BATCH:
-            raise ValueError(
-                f"create_batch takes 1 to {MAX_BATCH} items, got {len(batch)}; split the batch."
-            )
         prepared: list[tuple[str, Any]] = []
         seen: set[str] = set()
-        for item in batch:
-            unknown = sorted(set(item) - {"id", "params"})
-            if unknown:
-                raise ValueError(f"create_batch item {item!r} has unknown key(s) {unknown}.")
+        for item in validate_batch(items):
             instance_id, params = self._prepare(item.get("id"), item.get("params"))
             if instance_id not in seen:
                 seen.add(instance_id)
@@ -420,8 +415,11 @@ class Workflow(Generic[ParamsT]):
         Raises:
             InstanceNotFoundError: No instance has this id.
         """
-        if not isinstance(id, str) or not id:
-            raise InvalidInstanceIdError(f"Invalid instance id {id!r}: it must be a string.")
+        if not isinstance(id, str) or not id or len(id) > 1000:
+            raise InvalidInstanceIdError(
+                f"Invalid instance id {quote(id)}: it must be a non-empty string of at most "
+                "1000 characters."
+            )
         # No pattern check: ids Temporal made (e.g. schedules' ``daily-<RFC 3339 time>``) are
         # valid instances too.
         instance = WorkflowInstance(self.client, id)
@@ -443,10 +441,7 @@ def _check_size(client: Client, value: Any, what: str) -> None:
     try:
         payloads = client.data_converter.payload_converter.to_payloads([value])
     except Exception as err:
-        raise InvalidParamsError(f"The {what} is not JSON-serialisable: {err}") from None
-    size = len(payloads[0].data)
-    if size > MAX_PAYLOAD_BYTES:
         raise InvalidParamsError(
-            f"The {what} is {size} bytes; the limit is 1 MiB ({MAX_PAYLOAD_BYTES} bytes). "
-            "Store large data elsewhere and pass a reference."
-        )
+            f"The {what} is not JSON-serialisable ({type(value).__name__}): {err}"
+        ) from None
+    check_payload_size(len(payloads[0].data), what)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
-from .durations import Duration, parse_duration
+from .durations import Duration, parse_duration, to_millis
 from .errors import StepConfigError
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ class ResolvedStepConfig:
     sensitive: bool = False
     #: ``None`` when the config does not choose: the workflow's or worker's choice applies.
     durability: Durability | None = None
-    #: The config as ``ctx.config`` shows it: defaults merged, ``delay`` omitted when a function.
+    #: The config as ``ctx.config`` shows it, in Cloudflare's JSON shape: defaults merged,
+    #: ``timedelta`` durations as milliseconds, ``delay`` omitted when it is a function.
     as_dict: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -211,8 +212,8 @@ def resolve_step_config(
 
     retries_view: dict[str, Any] = {"limit": int(limit), "backoff": backoff}
     if delay_fn is None:
-        retries_view["delay"] = delay_value
-    view: dict[str, Any] = {"retries": retries_view, "timeout": timeout_value}
+        retries_view["delay"] = _as_json(delay_value)
+    view: dict[str, Any] = {"retries": retries_view, "timeout": _as_json(timeout_value)}
     if sensitive:
         view["sensitive"] = sensitive
     if durability is not None:
@@ -227,6 +228,11 @@ def resolve_step_config(
         durability=durability,
         as_dict=view,
     )
+
+
+def _as_json(duration: Any) -> Any:
+    """A duration as Cloudflare's config holds it: a ``timedelta`` becomes milliseconds."""
+    return to_millis(duration) if isinstance(duration, timedelta) else duration
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,7 +10,8 @@ Accepted forms:
   ``minute``, ``hour``, ``day``, ``week``, ``month`` (30 days) or ``year`` (365.25 days);
 * the compact forms the seeds use: ``"250ms"``, ``"30s"``, ``"5m"``, ``"24h"``, ``"2d"``, ``"1w"``.
 
-Anything else raises :class:`ValueError` that lists the accepted forms.
+Anything else raises :class:`~adapter.errors.InvalidDurationError` (a ``ValueError``) that quotes
+the value and lists the accepted forms.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import math
 import re
 from datetime import timedelta
 from typing import Final, TypeAlias
+
+from .errors import InvalidDurationError
 
 #: A duration as user code may write it.
 Duration: TypeAlias = int | float | str | timedelta
@@ -48,8 +51,8 @@ _COMPACT_UNITS: Final[dict[str, str]] = {
     "w": "week",
 }
 _NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
-_LONG_FORM = re.compile(rf"^{_NUMBER} +([a-z]+?)s?$")
-_COMPACT_FORM = re.compile(rf"^{_NUMBER}(ms|s|m|h|d|w)$")
+_LONG_FORM = re.compile(rf"{_NUMBER} +([a-z]+?)s?")
+_COMPACT_FORM = re.compile(rf"{_NUMBER}(ms|s|m|h|d|w)")
 
 
 def parse_duration(value: Duration, *, what: str = "duration") -> timedelta:
@@ -63,31 +66,44 @@ def parse_duration(value: Duration, *, what: str = "duration") -> timedelta:
         The duration as a ``timedelta``.
 
     Raises:
-        ValueError: The value is negative, not finite, or not in an accepted form. The message
-            quotes the value and lists the accepted forms.
+        InvalidDurationError: The value is negative, not finite, too large for any clock, or not
+            in an accepted form. The message quotes the value and lists the accepted forms.
     """
+    shown = _quote(value)
     if isinstance(value, timedelta):
         if value < timedelta(0):
-            raise ValueError(f"Invalid {what} {value!r}: it must not be negative.")
+            raise InvalidDurationError(f"Invalid {what} {shown}: it must not be negative.")
         return value
     if isinstance(value, bool):
-        raise ValueError(f"Invalid {what} {value!r}. Accepted: {ACCEPTED_FORMS}.")
+        raise InvalidDurationError(f"Invalid {what} {shown}. Accepted: {ACCEPTED_FORMS}.")
+    millis: float | None = None
     if isinstance(value, int | float):
         if not math.isfinite(value) or value < 0:
-            raise ValueError(
-                f"Invalid {what} {value!r}: milliseconds must be finite and non-negative."
+            raise InvalidDurationError(
+                f"Invalid {what} {shown}: milliseconds must be finite and non-negative."
             )
-        return timedelta(milliseconds=value)
-    if isinstance(value, str):
+        millis = value
+    elif isinstance(value, str):
         text = value.strip()
-        match = _LONG_FORM.match(text)
-        if match and match.group(2) in _MS_PER_UNIT:
-            return timedelta(milliseconds=float(match.group(1)) * _MS_PER_UNIT[match.group(2)])
-        match = _COMPACT_FORM.match(text)
-        if match:
-            unit = _COMPACT_UNITS[match.group(2)]
-            return timedelta(milliseconds=float(match.group(1)) * _MS_PER_UNIT[unit])
-    raise ValueError(f"Invalid {what} {value!r}. Accepted: {ACCEPTED_FORMS}.")
+        if match := _LONG_FORM.fullmatch(text):
+            if match.group(2) in _MS_PER_UNIT:
+                millis = float(match.group(1)) * _MS_PER_UNIT[match.group(2)]
+        elif match := _COMPACT_FORM.fullmatch(text):
+            millis = float(match.group(1)) * _MS_PER_UNIT[_COMPACT_UNITS[match.group(2)]]
+    if millis is None:
+        raise InvalidDurationError(f"Invalid {what} {shown}. Accepted: {ACCEPTED_FORMS}.")
+    try:
+        return timedelta(milliseconds=millis)
+    except OverflowError:
+        raise InvalidDurationError(
+            f"Invalid {what} {shown}: it is too long for any clock (the longest sleep or event "
+            "wait is 365 days)."
+        ) from None
+
+
+def _quote(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def to_millis(delta: timedelta) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import pydantic
 
 from .config import DURABILITIES, Durability
+from .errors import InvalidValueError
 
 if TYPE_CHECKING:
     from .step import WorkflowStep
@@ -56,14 +57,14 @@ class WorkflowEntrypoint(Generic[EnvT, ParamsT]):
         super().__init_subclass__(**kwargs)
         if durability is not None:
             if durability not in DURABILITIES:
-                raise ValueError(
+                raise InvalidValueError(
                     f"durability={durability!r} of {cls.__qualname__} must be one of "
                     f"{list(DURABILITIES)}."
                 )
             cls.durability = durability
         chosen = name or cls.__dict__.get("workflow_name") or cls.__name__
         if not isinstance(chosen, str) or not 0 < len(chosen) <= MAX_WORKFLOW_NAME_LENGTH:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Workflow name {chosen!r} of {cls.__qualname__} must be 1 to "
                 f"{MAX_WORKFLOW_NAME_LENGTH} characters; pass name=... to the class statement."
             )

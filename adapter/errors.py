@@ -1,30 +1,38 @@
 """The errors tempflare raises, to user workflow code and to client code.
 
-Hierarchy::
+Hierarchy (every one is a :class:`TempflareError`; bad input also keeps the standard
+``ValueError`` or ``TypeError`` base that callers already catch)::
 
-    Exception
-    ├── NonRetryableError          raised by step code to stop retries at once
-    ├── WorkflowStepError          a step failed after its last attempt (name + message kept)
-    │   └── WorkflowTimeoutError   an attempt or an event wait timed out
-    ├── WorkflowFatalError         the engine refused a step (bad result, delay function failed)
-    ├── StepConfigError(ValueError)    a step config or step name is invalid
-    ├── InvalidEventTypeError(ValueError)
-    └── TempflareClientError       client-side (binding and instance handle) errors
-        ├── InvalidInstanceIdError(ValueError)
-        ├── InvalidParamsError(ValueError)
+    TempflareError
+    ├── NonRetryableError              raised by step code to stop retries at once
+    ├── WorkflowStepError              a step failed after its last attempt (name + message kept)
+    │   └── WorkflowTimeoutError       an attempt or an event wait timed out
+    ├── WorkflowFatalError             the engine refused a step result, an output or a delay
+    ├── InvalidValueError(ValueError)  a value handed in is not accepted; the message quotes it
+    │   ├── StepConfigError            a step name or step config
+    │   ├── InvalidEventTypeError      an event type
+    │   ├── InvalidDurationError       a duration (sleep, timeout, retry delay)
+    │   ├── InvalidInstanceIdError     an instance id (also a TempflareClientError)
+    │   └── InvalidParamsError         params or a payload (also a TempflareClientError)
+    ├── WrongTypeError(TypeError)      something of the wrong kind was handed in
+    └── TempflareClientError           client-side (binding and instance handle) errors
         ├── InstanceAlreadyExistsError
         ├── InstanceNotFoundError
         ├── InstanceFinishedError
         └── StepNotFoundError
 
-Errors raised inside ``run()`` carry a Cloudflare-style ``name`` attribute: when one escapes
-``run()``, the instance ends ``errored`` with ``{name, message}`` taken from it.
+Errors raised inside ``run()`` report a Cloudflare-style name: when one escapes ``run()``, the
+instance ends ``errored`` with ``{name, message}``; see :func:`error_name`.
 """
 
 from __future__ import annotations
 
 
-class NonRetryableError(Exception):
+class TempflareError(Exception):
+    """Root of every error tempflare raises."""
+
+
+class NonRetryableError(TempflareError):
     """Raised in a step to fail it at once, with no further attempts.
 
     Mirrors ``new NonRetryableError(message, name?)`` from ``cloudflare:workflows``: the optional
@@ -41,7 +49,7 @@ class NonRetryableError(Exception):
         self.name = name or "NonRetryableError"
 
 
-class WorkflowStepError(Exception):
+class WorkflowStepError(TempflareError):
     """A ``step.do`` failed on its last attempt; ``run()`` may catch it.
 
     Attributes:
@@ -73,11 +81,12 @@ class WorkflowTimeoutError(WorkflowStepError):
         super().__init__(message, name="WorkflowTimeoutError", step=step, attempts=attempts)
 
 
-class WorkflowFatalError(Exception):
-    """The engine refused a step outright: no retry will help.
+class WorkflowFatalError(TempflareError):
+    """The engine refused a step or an output outright: no retry will help.
 
-    Raised for a step result that is not JSON-serialisable or larger than 1 MiB, and for a retry
-    delay function that raised or returned an invalid value.
+    Raised for a step result or an output of ``run()`` that cannot be stored as it is (not
+    JSON-serialisable, changed by the round trip, or larger than 1 MiB), and for a retry delay
+    function that raised or returned an invalid value.
     """
 
     def __init__(self, message: str) -> None:
@@ -86,28 +95,50 @@ class WorkflowFatalError(Exception):
         self.name = "WorkflowFatalError"
 
 
-class StepConfigError(ValueError):
+class InvalidValueError(TempflareError, ValueError):
+    """A value handed to tempflare is not accepted; the message quotes it and says what is."""
+
+    name = "InvalidValueError"
+
+
+class WrongTypeError(TempflareError, TypeError):
+    """Something of the wrong kind was handed to tempflare; the message says what was expected."""
+
+    name = "WrongTypeError"
+
+
+class StepConfigError(InvalidValueError):
     """A step name or step config is invalid; the message names the step and the fix."""
 
     name = "StepConfigError"
 
 
-class InvalidEventTypeError(ValueError):
-    """An event type is not at most 100 characters of ``^[a-zA-Z0-9_][a-zA-Z0-9-_]*$``."""
+class InvalidEventTypeError(InvalidValueError):
+    """An event type is not 1 to 100 characters of ``[a-zA-Z0-9_][a-zA-Z0-9-_]*``."""
 
     name = "InvalidEventTypeError"
 
 
-class TempflareClientError(Exception):
+class InvalidDurationError(InvalidValueError):
+    """A duration is not in an accepted form, or is negative or out of range."""
+
+    name = "InvalidDurationError"
+
+
+class TempflareClientError(TempflareError):
     """Base class of the errors raised by the binding and the instance handle."""
 
 
-class InvalidInstanceIdError(TempflareClientError, ValueError):
-    """An instance id is not at most 100 characters of ``^[a-zA-Z0-9_][a-zA-Z0-9-_]*$``."""
+class InvalidInstanceIdError(TempflareClientError, InvalidValueError):
+    """An instance id is not 1 to 100 characters of ``[a-zA-Z0-9_][a-zA-Z0-9-_]*``."""
+
+    name = "InvalidInstanceIdError"
 
 
-class InvalidParamsError(TempflareClientError, ValueError):
-    """Params do not validate against the workflow's ``Params`` type, or are too large."""
+class InvalidParamsError(TempflareClientError, InvalidValueError):
+    """Params or a payload do not validate against their type, or are too large."""
+
+    name = "InvalidParamsError"
 
 
 class InstanceAlreadyExistsError(TempflareClientError):
@@ -147,12 +178,14 @@ class StepNotFoundError(TempflareClientError):
 
 
 def error_name(err: BaseException) -> str:
-    """The Cloudflare-style name of an error: its ``name`` attribute, else its class name.
+    """The Cloudflare-style name of an error: its class name.
 
-    Python's ``AttributeError``, ``NameError`` and ``ImportError`` use ``.name`` for something
-    else (the missing attribute, variable or module), so they always report their class name.
+    tempflare's own errors carry a ``name`` on purpose (``NonRetryableError(message, name=...)``,
+    the original error's name in a ``WorkflowStepError``), and report it. Any other error reports
+    its class name, whatever its ``name`` attribute holds (``AttributeError.name`` is the missing
+    attribute; a user's ``UserNotFound("alice")`` may keep ``alice`` there).
     """
-    if not isinstance(err, AttributeError | NameError | ImportError):
+    if isinstance(err, TempflareError):
         name = getattr(err, "name", None)
         if isinstance(name, str) and name:
             return name

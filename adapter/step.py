@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 import typing
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -42,7 +41,7 @@ from .config import (
 )
 from .durations import Duration, parse_duration, to_millis
 from .errors import (
-    InvalidEventTypeError,
+    InvalidDurationError,
     NonRetryableError,
     StepConfigError,
     WorkflowFatalError,
@@ -50,18 +49,16 @@ from .errors import (
     WorkflowTimeoutError,
 )
 from .types import InstanceStatus, StepContext, StepInfo, WorkflowStepEvent
+from .validation import quote, validate_event_type, validate_step_name
 
 if TYPE_CHECKING:
     from ._workflow import StepModifiers, WorkerRuntime
 
 T = TypeVar("T")
 
-MAX_STEP_NAME_LENGTH: Final = 256
-MAX_EVENT_TYPE_LENGTH: Final = 100
-MAX_SLEEP: Final = timedelta(days=365)
+#: Cloudflare's longest sleep and event wait.
+MAX_WAIT: Final = timedelta(days=365)
 DEFAULT_EVENT_TIMEOUT: Final[Duration] = "24 hours"
-EVENT_TYPE_PATTERN: Final = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9\-_]*$")
-_CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f]")
 #: The patch that marks a run whose steps may be durable (see ``WorkflowStep._is_durable``).
 DURABLE_STEPS_PATCH: Final = "tempflare.durable-steps"
 #: Extra time the worker gets past the per-attempt timeout before Temporal itself times the
@@ -72,41 +69,6 @@ _ONE_ATTEMPT: Final = RetryPolicy(maximum_attempts=1)
 _DEFAULT_TASK_TIMEOUT: Final = timedelta(seconds=10)
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
 _STEP_KEY = SearchAttributeKey.for_keyword(STEP_SEARCH_ATTRIBUTE)
-
-
-def validate_step_name(name: object) -> str:
-    """Checks Cloudflare's step-name rule: at most 256 characters, no control characters.
-
-    Raises:
-        StepConfigError: The name is not a string, is empty, too long, or has control characters.
-    """
-    if not isinstance(name, str) or not name:
-        raise StepConfigError(f"Step name {name!r} must be a non-empty string.")
-    if len(name) > MAX_STEP_NAME_LENGTH or _CONTROL_CHARS.search(name):
-        raise StepConfigError(
-            f"Step name {name[:80]!r}{'...' if len(name) > 80 else ''} exceeds max length "
-            f"({MAX_STEP_NAME_LENGTH} chars, got {len(name)}) or has control characters; "
-            "use a shorter, printable name."
-        )
-    return name
-
-
-def validate_event_type(event_type: object) -> str:
-    """Checks Cloudflare's event-type rule: at most 100 chars of ``^[a-zA-Z0-9_][a-zA-Z0-9-_]*$``.
-
-    Raises:
-        InvalidEventTypeError: The type breaks the rule; the message quotes it.
-    """
-    if (
-        not isinstance(event_type, str)
-        or len(event_type) > MAX_EVENT_TYPE_LENGTH
-        or not EVENT_TYPE_PATTERN.match(event_type)
-    ):
-        raise InvalidEventTypeError(
-            f"Invalid event type {event_type!r}: it must be 1 to {MAX_EVENT_TYPE_LENGTH} "
-            "characters of letters, digits, '-' and '_', not starting with '-'."
-        )
-    return event_type
 
 
 def _running_loop() -> object:
@@ -368,6 +330,7 @@ class WorkflowStep:
                 config_view=dict(cfg.as_dict),
                 timeout_seconds=cfg.timeout.total_seconds(),
                 mock=mock,
+                result_type=result_type,
             ),
         )
         try:
@@ -443,16 +406,15 @@ class WorkflowStep:
                 :mod:`adapter.durations`). At most 365 days.
 
         Raises:
-            ValueError: The duration is invalid or longer than 365 days.
+            InvalidDurationError: The duration is invalid or longer than 365 days.
         """
         validate_step_name(name)
         count = self._next_count("sleep", name)
-        delta = parse_duration(duration, what=f'duration of sleep "{name}"')
-        if delta > MAX_SLEEP:
-            raise ValueError(
-                f'Sleep "{name}" of {duration!r} is longer than the maximum of 365 days; '
-                "split it into several sleeps or use sleep_until."
-            )
+        delta = _within_a_year(
+            parse_duration(duration, what=f'duration of sleep "{name}"'),
+            f'Sleep "{name}" of {quote(duration)}',
+            "split it into several sleeps or use sleep_until",
+        )
         if self._mods and self._mods.sleeps_disabled(name, count):
             return
         await self._timer(delta, timer_label(name, count), step=name)
@@ -461,28 +423,36 @@ class WorkflowStep:
         """Sleeps until an aware ``datetime`` or epoch milliseconds; a past time returns at once.
 
         Raises:
-            ValueError: ``when`` is a naive datetime or not a time at all.
+            InvalidDurationError: ``when`` is a naive datetime, not a time at all, or more than
+                365 days away.
         """
         validate_step_name(name)
         count = self._next_count("sleep", name)
         if isinstance(when, datetime):
             if when.tzinfo is None:
-                raise ValueError(
-                    f'sleep_until "{name}" needs a timezone-aware datetime, got {when!r}; '
+                raise InvalidDurationError(
+                    f'sleep_until "{name}" needs a timezone-aware datetime, got {quote(when)}; '
                     "use datetime(..., tzinfo=timezone.utc)."
                 )
             target = when
         elif isinstance(when, int | float) and not isinstance(when, bool):
-            target = datetime.fromtimestamp(when / 1000, tz=UTC)
+            try:
+                target = datetime.fromtimestamp(when / 1000, tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                raise InvalidDurationError(
+                    f'sleep_until "{name}" got {quote(when)}, which is not a time: give epoch '
+                    "milliseconds within 365 days, or an aware datetime."
+                ) from None
         else:
-            raise ValueError(
-                f'sleep_until "{name}" takes an aware datetime or epoch milliseconds, got {when!r}.'
+            raise InvalidDurationError(
+                f'sleep_until "{name}" takes an aware datetime or epoch milliseconds, got '
+                f"{quote(when)}."
             )
-        remaining = target - workflow.now()
-        if remaining > MAX_SLEEP:
-            raise ValueError(
-                f'sleep_until "{name}" targets {target.isoformat()}, more than 365 days away.'
-            )
+        remaining = _within_a_year(
+            target - workflow.now(),
+            f'sleep_until "{name}" to {target.isoformat()}',
+            "sleep in several steps",
+        )
         if remaining <= timedelta(0) or (self._mods and self._mods.sleeps_disabled(name, count)):
             return
         await self._timer(remaining, timer_label(name, count), step=name)
@@ -494,7 +464,7 @@ class WorkflowStep:
     async def wait_for_event(
         self,
         name: str,
-        options: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | str | None = None,
         *,
         type: str | None = None,
         timeout: Duration | None = None,
@@ -502,13 +472,15 @@ class WorkflowStep:
         """Waits for an event of one type: ``step.wait_for_event(name, type=..., timeout=...)``.
 
         Events sent before the wait are buffered first-in first-out per type; each is consumed
-        once. ``waitForEvent(name, {"type": ..., "timeout": ...})`` is accepted too.
+        once. Cloudflare's forms are accepted too: ``waitForEvent(name, {"type": ...,
+        "timeout": ...})`` (TypeScript) and ``wait_for_event(name, "approval", timeout=...)``
+        (Python SDK).
 
         Args:
             name: The step name; it is the timeout timer's summary in the Web UI.
-            options: The TypeScript-shaped options dict, instead of keywords.
+            options: The TypeScript-shaped options dict, or the event type.
             type: The event type: the Temporal signal name.
-            timeout: How long to wait; 24 hours by default.
+            timeout: How long to wait; 24 hours by default, at most 365 days.
 
         Returns:
             The event's payload, the time it was received, and its type.
@@ -516,21 +488,40 @@ class WorkflowStep:
         Raises:
             WorkflowTimeoutError: No event came in time.
             InvalidEventTypeError: The type is invalid.
+            InvalidDurationError: The timeout is invalid or longer than 365 days.
+            StepConfigError: The options have unknown keys, or give the type twice.
         """
         validate_step_name(name)
+        if isinstance(options, str):
+            options = {"type": options}
         if options is not None:
-            unknown = sorted(set(options) - {"type", "timeout"})
+            if not isinstance(options, Mapping):
+                raise StepConfigError(
+                    f'waitForEvent "{name}" takes an options dict or the event type, got '
+                    f"{quote(options)}."
+                )
+            unknown = sorted(map(str, set(options) - {"type", "timeout"}))
             if unknown:
                 raise StepConfigError(
                     f'waitForEvent "{name}" got unknown option(s) {unknown}; '
                     'expected {"type": str, "timeout": duration}.'
                 )
+            if type is not None and "type" in options and options["type"] != type:
+                raise StepConfigError(
+                    f'waitForEvent "{name}" got two event types, {quote(options["type"])} and '
+                    f"{quote(type)}; give one."
+                )
             type = options.get("type", type)
             timeout = options.get("timeout", timeout)
         event_type = validate_event_type(type)
         count = self._next_count("waitForEvent", name)
-        delta = parse_duration(
-            timeout or DEFAULT_EVENT_TIMEOUT, what=f'timeout of waitForEvent "{name}"'
+        delta = _within_a_year(
+            parse_duration(
+                DEFAULT_EVENT_TIMEOUT if timeout is None else timeout,
+                what=f'timeout of waitForEvent "{name}"',
+            ),
+            f'waitForEvent "{name}" timeout of {quote(timeout)}',
+            "wait in several steps",
         )
         if self._mods and self._mods.event_timeout_forced(name, count):
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
@@ -653,6 +644,17 @@ def _reroute(err: ActivityError) -> Literal["own queue", "any worker"] | None:
     if isinstance(cause, CancelledError):
         return "any worker"  # the worker shut down; this workflow never cancels a step
     return None
+
+
+def _within_a_year(delta: timedelta, what: str, fix: str) -> timedelta:
+    """Cloudflare's limit on a sleep or an event wait: 365 days.
+
+    Raises:
+        InvalidDurationError: ``delta`` is longer; the message names ``what`` and the fix.
+    """
+    if delta > MAX_WAIT:
+        raise InvalidDurationError(f"{what} is longer than the maximum of 365 days; {fix}.")
+    return delta
 
 
 def _cause(err: BaseException) -> BaseException | None:

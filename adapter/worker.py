@@ -31,7 +31,9 @@ from ._workflow import WorkerRuntime, build_workflow_class
 from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, DURABILITIES, Durability
 from .durations import Duration
 from .entrypoint import WorkflowEntrypoint
+from .errors import InvalidValueError, WrongTypeError
 from .step import _activity_definition
+from .validation import quote, validate_task_queue
 
 log = structlog.get_logger(__name__)
 
@@ -124,11 +126,18 @@ def create_worker(
         step_queue=step_queue,
     )
     if durability not in DURABILITIES:
-        raise ValueError(f"durability={durability!r} must be one of {list(DURABILITIES)}.")
-    names = [wf.workflow_name for wf in workflows]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidValueError(f"durability={durability!r} must be one of {list(DURABILITIES)}.")
+    validate_task_queue(task_queue)
+    if isinstance(workflows, str | type) or not isinstance(workflows, Sequence):
+        raise WrongTypeError(
+            f"workflows must be a list of WorkflowEntrypoint subclasses, got {quote(workflows)}."
+        )
+    names = [getattr(wf, "workflow_name", wf) for wf in workflows]
+    duplicates = sorted({str(n) for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"Two workflows share the name(s) {duplicates}; rename one with name=...")
+        raise InvalidValueError(
+            f"Two workflows share the name(s) {duplicates}; rename one with name=..."
+        )
     worker_options.setdefault(
         "activity_executor",
         concurrent.futures.ThreadPoolExecutor(max_workers=max_step_threads),

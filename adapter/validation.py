@@ -1,0 +1,216 @@
+"""Checks for everything a user hands to tempflare: one place, one style of error.
+
+Pure logic with no I/O, safe in workflow code. Every check matches whole strings, raises a
+:class:`~adapter.errors.TempflareError` that quotes the bad value (or its size) and says what is
+accepted, and keeps the standard base class (``ValueError`` for a bad value, ``TypeError`` for
+the wrong kind of thing). Durations are checked by :func:`adapter.durations.parse_duration` and
+step configs by :func:`adapter.config.resolve_step_config`, in the same style.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .errors import (
+    InvalidEventTypeError,
+    InvalidInstanceIdError,
+    InvalidParamsError,
+    InvalidValueError,
+    StepConfigError,
+    WrongTypeError,
+)
+
+MAX_STEP_NAME_LENGTH: Final = 256
+MAX_EVENT_TYPE_LENGTH: Final = 100
+MAX_INSTANCE_ID_LENGTH: Final = 100
+#: Cloudflare's limit on params, event payloads, step results and outputs.
+MAX_PAYLOAD_BYTES: Final = 1024 * 1024
+MAX_BATCH: Final = 100
+#: Temporal's limit on names such as task queues (``limit.maxIDLength``).
+MAX_TASK_QUEUE_LENGTH: Final = 1000
+#: Instance ids and event types: a letter, digit or underscore, then those and hyphens.
+NAME_PATTERN: Final = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9\-_]*")
+_CONTROL_CHARS: Final = re.compile(r"[\x00-\x1f\x7f]")
+STEP_TYPES: Final = ("do", "sleep", "waitForEvent")
+
+
+def quote(value: object, limit: int = 80) -> str:
+    """A value as messages show it: its ``repr``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def validate_step_name(name: object) -> str:
+    """Cloudflare's step-name rule: 1 to 256 characters, no control characters.
+
+    Raises:
+        StepConfigError: The name is not a string, is empty, too long, or has control characters.
+    """
+    if not isinstance(name, str) or not name:
+        raise StepConfigError(f"Step name {quote(name)} must be a non-empty string.")
+    if len(name) > MAX_STEP_NAME_LENGTH or _CONTROL_CHARS.search(name):
+        raise StepConfigError(
+            f"Step name {quote(name)} exceeds max length ({MAX_STEP_NAME_LENGTH} chars, got "
+            f"{len(name)}) or has control characters; use a shorter, printable name."
+        )
+    return name
+
+
+def validate_event_type(event_type: object) -> str:
+    """Cloudflare's event-type rule: 1 to 100 characters of ``[a-zA-Z0-9_][a-zA-Z0-9-_]*``.
+
+    Raises:
+        InvalidEventTypeError: The type breaks the rule; the message quotes it.
+    """
+    if (
+        not isinstance(event_type, str)
+        or len(event_type) > MAX_EVENT_TYPE_LENGTH
+        or not NAME_PATTERN.fullmatch(event_type)
+    ):
+        raise InvalidEventTypeError(
+            f"Invalid event type {quote(event_type)}: it must be 1 to {MAX_EVENT_TYPE_LENGTH} "
+            "characters of letters, digits, '-' and '_', not starting with '-'."
+        )
+    return event_type
+
+
+def validate_instance_id(instance_id: object) -> str:
+    """Cloudflare's id rule: 1 to 100 characters of ``[a-zA-Z0-9_][a-zA-Z0-9-_]*``.
+
+    Raises:
+        InvalidInstanceIdError: The id breaks the rule; the message quotes it.
+    """
+    if (
+        not isinstance(instance_id, str)
+        or len(instance_id) > MAX_INSTANCE_ID_LENGTH
+        or not NAME_PATTERN.fullmatch(instance_id)
+    ):
+        raise InvalidInstanceIdError(
+            f"Invalid instance id {quote(instance_id)}: it must be 1 to "
+            f"{MAX_INSTANCE_ID_LENGTH} characters of letters, digits, '-' and '_', not starting "
+            "with '-'. Omit it to get a random UUID."
+        )
+    return instance_id
+
+
+def validate_task_queue(task_queue: object) -> str:
+    """A Temporal task queue name: a non-empty printable string of at most 1000 characters.
+
+    Raises:
+        WrongTypeError: It is not a string.
+        InvalidValueError: It is empty, blank, too long, or has control characters.
+    """
+    if not isinstance(task_queue, str):
+        raise WrongTypeError(f"task_queue must be a string, got {quote(task_queue)}.")
+    if (
+        not task_queue.strip()
+        or len(task_queue) > MAX_TASK_QUEUE_LENGTH
+        or _CONTROL_CHARS.search(task_queue)
+    ):
+        raise InvalidValueError(
+            f"Invalid task_queue {quote(task_queue)}: it must be 1 to {MAX_TASK_QUEUE_LENGTH} "
+            "printable characters, not blank (the workers' and the binding's must match)."
+        )
+    return task_queue
+
+
+def check_payload_size(size: int, what: str) -> None:
+    """Cloudflare's 1 MiB limit on a stored payload.
+
+    Raises:
+        InvalidParamsError: The payload is larger; the message gives its size.
+    """
+    if size > MAX_PAYLOAD_BYTES:
+        raise InvalidParamsError(
+            f"The {what} is {size} bytes; the limit is 1 MiB ({MAX_PAYLOAD_BYTES} bytes). "
+            "Store large data elsewhere and pass a reference."
+        )
+
+
+def validate_batch(items: object) -> list[Mapping[str, Any]]:
+    """The items of ``create_batch``: 1 to 100 ``{"id", "params"}`` mappings.
+
+    Raises:
+        WrongTypeError: ``items`` is not a list (or other sequence) of mappings.
+        InvalidValueError: There are no items or more than 100, or an item has unknown keys.
+    """
+    if (
+        isinstance(items, Mapping)
+        or isinstance(items, str | bytes)
+        or not hasattr(items, "__iter__")
+    ):
+        raise WrongTypeError(
+            f"create_batch takes a list of {{'id', 'params'}} items, got {quote(items)}."
+        )
+    batch = list(items)
+    if not 1 <= len(batch) <= MAX_BATCH:
+        raise InvalidValueError(
+            f"create_batch takes 1 to {MAX_BATCH} items, got {len(batch)}; split the batch."
+        )
+    for item in batch:
+        if not isinstance(item, Mapping):
+            raise WrongTypeError(
+                f"create_batch item {quote(item)} must be a dict {{'id': ..., 'params': ...}} "
+                "(both keys optional)."
+            )
+        unknown = sorted(map(str, set(item) - {"id", "params"}))
+        if unknown:
+            raise InvalidValueError(
+                f"create_batch item {quote(dict(item))} has unknown key(s) {unknown}; "
+                "expected 'id' and 'params'."
+            )
+    return batch
+
+
+def validate_from_step(from_step: object) -> tuple[str, int, str]:
+    """``restart(from_step=...)``: ``{"name": str, "count": int >= 1, "type": ...}``.
+
+    Returns:
+        ``(name, count, type)`` with the defaults ``count=1`` and ``type="do"`` filled in.
+
+    Raises:
+        WrongTypeError: ``from_step`` is not a mapping.
+        InvalidValueError: A key is unknown, or a value has the wrong type or range.
+    """
+    if not isinstance(from_step, Mapping):
+        raise WrongTypeError(
+            f"from_step must be a dict {{'name': str, 'count': int, 'type': str}}, "
+            f"got {quote(from_step)}."
+        )
+    unknown = sorted(map(str, set(from_step) - {"name", "count", "type"}))
+    name = from_step.get("name")
+    count = from_step.get("count", 1)
+    kind = from_step.get("type", "do")
+    if (
+        unknown
+        or not isinstance(name, str)
+        or not name
+        or isinstance(count, bool)
+        or not isinstance(count, int)
+        or count < 1
+        or kind not in STEP_TYPES
+    ):
+        raise InvalidValueError(
+            f"Invalid from_step {quote(dict(from_step))}: expected {{'name': str, "
+            f"'count': int >= 1, 'type': one of {list(STEP_TYPES)}}}."
+        )
+    return name, count, kind
+
+
+__all__ = [
+    "MAX_BATCH",
+    "MAX_EVENT_TYPE_LENGTH",
+    "MAX_INSTANCE_ID_LENGTH",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_STEP_NAME_LENGTH",
+    "check_payload_size",
+    "quote",
+    "validate_batch",
+    "validate_event_type",
+    "validate_from_step",
+    "validate_instance_id",
+    "validate_step_name",
+    "validate_task_queue",
+]
