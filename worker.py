@@ -4,9 +4,15 @@ Configuration comes from the environment:
 
 * ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
 * ``TEMPORAL_TASK_QUEUE`` (``tempflare``),
-* ``TEMPFLARE_DATA_DIR`` (``.tempflare-data``): where the local env bindings keep their files.
+* ``TEMPFLARE_DATA_DIR`` (``.tempflare-data``): where the local env bindings keep their files;
+* each workflow module's service URLs (``SEED000_PAYMENT_GATEWAY_URL``, ``EMAIL_API_URL``...; see
+  the ``make_env`` of the modules in ``workflows/``), defaulting to the seeds' own URLs.
 
-SIGINT and SIGTERM stop polling, let in-flight steps finish (up to 30 s), then exit.
+The worker builds each module's production env (``make_env``): it starts no stand-in services and
+needs neither the test suite nor the main job's demo (``main.py`` builds the demo envs instead).
+It starts no Temporal server either.
+
+SIGINT, SIGTERM and SIGHUP stop polling, let in-flight steps finish (up to 30 s), then exit.
 """
 
 from __future__ import annotations
@@ -28,9 +34,23 @@ log = structlog.get_logger("tempflare.worker")
 
 
 async def build_worker(
-    *, client: object | None = None, task_queue: str | None = None, data_dir: Path | None = None
+    *,
+    client: object | None = None,
+    task_queue: str | None = None,
+    data_dir: Path | None = None,
+    demo: bool = False,
+    graceful_shutdown: timedelta = timedelta(seconds=30),
 ) -> Worker:
-    """Connects (unless given a client) and builds the worker for every ported workflow."""
+    """Connects (unless given a client) and builds the worker for every ported workflow.
+
+    Args:
+        client: A connected Temporal client; ``None`` connects to ``$TEMPORAL_ADDRESS``.
+        task_queue: Default ``$TEMPORAL_TASK_QUEUE``, else ``tempflare``.
+        data_dir: Where the env bindings keep their files; default ``$TEMPFLARE_DATA_DIR``.
+        demo: Build the main job's demo envs (``make_demo_env``, with local stand-in
+            services) instead of the production ones (``make_env``).
+        graceful_shutdown: How long shutting down waits for in-flight steps.
+    """
     from temporalio.client import Client
 
     real_client = client if isinstance(client, Client) else await connect()
@@ -39,7 +59,7 @@ async def build_worker(
     data.mkdir(parents=True, exist_ok=True)
     queue = task_queue or os.environ.get("TEMPORAL_TASK_QUEUE", DEFAULT_TASK_QUEUE)
     ported = discover_workflows()
-    envs = {p.workflow: p.make_env(data, real_client, queue) for p in ported}
+    envs = {p.workflow: p.make_env(data, real_client, queue, demo=demo) for p in ported}
     activities = [a for p in ported for a in p.activities]
     return create_worker(
         real_client,
@@ -47,16 +67,16 @@ async def build_worker(
         workflows=[p.workflow for p in ported],
         envs=envs,
         activities=list({id(a): a for a in activities}.values()),
-        graceful_shutdown_timeout=timedelta(seconds=30),
+        graceful_shutdown_timeout=graceful_shutdown,
     )
 
 
 async def main() -> None:
-    """Runs the worker until SIGINT or SIGTERM."""
+    """Runs the worker until SIGINT, SIGTERM or SIGHUP."""
     worker = await build_worker()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     log.info(
         "worker started",

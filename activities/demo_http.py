@@ -1,4 +1,7 @@
-"""Real HTTP servers on 127.0.0.1 for end-to-end tests of ported workflows.
+"""Real HTTP servers on 127.0.0.1 standing in for external services, in demos and tests.
+
+The main job's demo runs (``main.py``) and the end-to-end tests of the ported workflows use
+them; a production worker never starts one (``worker.py`` builds no demo env).
 
 :class:`HTTPService` is a threaded ``http.server`` on a free port with programmable routes, a log
 of every request, and fault injection (fail, delay or drop the next N matching requests). It is

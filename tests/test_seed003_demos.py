@@ -1,5 +1,6 @@
-"""The demo contract of every seed 001-003 module: ``make_env``, ``EXAMPLE_PARAMS``, ``EVENTS``
-and ``EXPECTED_STATUS`` (see ``workflows/__init__.py``) produce the expected final status."""
+"""The demo contract of every seed 001-003 module: ``make_demo_env`` (else ``make_env``),
+``EXAMPLE_PARAMS``, ``EVENTS`` and ``EXPECTED_STATUS`` (see ``workflows/__init__.py``) produce
+the expected final status."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ async def test_demo_run_reaches_expected_status(
     demo: PortedWorkflow, tmp_path: Path, tempflare_client: Client, task_queue: str
 ) -> None:
     module = demo.module
-    env = demo.make_env(tmp_path, tempflare_client, task_queue)
+    env = demo.make_env(tmp_path, tempflare_client, task_queue, demo=True)
     siblings = [p.workflow for p in discover_workflows() if p.module is module]
     worker = create_worker(
         tempflare_client,

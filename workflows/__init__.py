@@ -3,7 +3,12 @@
 Each module defines one or more ``WorkflowEntrypoint`` subclasses and, for the worker and the
 main job, may define:
 
-* ``make_env(data_dir, client, task_queue)``: the env object its workflows get as ``self.env``;
+* ``make_env(data_dir, client, task_queue)``: the env object its workflows get as ``self.env`` in
+  a worker (``worker.py``, the Docker image); it must not start stand-in services;
+* ``make_demo_env(data_dir, client, task_queue)``: the env of the main job's demo runs, which may
+  start local stand-ins for external services (default: ``make_env``; looked up in the module,
+  then in the module that defines its ``make_env``, so a re-exported ``make_env`` brings its
+  demo env along);
 * ``ACTIVITIES``: registered ``@activity.defn`` functions its steps call as regular activities;
 * ``EXAMPLE_PARAMS``, ``EXPECTED_STATUS``, ``EVENTS``: one demo run of its main workflow (the
   first class defined in the module, or ``DEMO_WORKFLOW``).
@@ -14,6 +19,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +38,18 @@ class PortedWorkflow:
     is_demo: bool
     activities: Sequence[Callable[..., Any]] = field(default_factory=tuple)
 
-    def make_env(self, data_dir: Path, client: Any, task_queue: str) -> Any:
-        """Builds this workflow's env from its module's ``make_env``, if it has one."""
+    def make_env(self, data_dir: Path, client: Any, task_queue: str, *, demo: bool = False) -> Any:
+        """Builds this workflow's env from its module's ``make_env`` (or, with ``demo``, its
+        ``make_demo_env``), if it has one."""
         factory = getattr(self.module, "make_env", None)
+        if demo:
+            homes = [self.module]
+            if factory is not None and factory.__module__ in sys.modules:
+                homes.append(sys.modules[factory.__module__])
+            factory = next(
+                (h.make_demo_env for h in homes if hasattr(h, "make_demo_env")),
+                factory,
+            )
         return factory(data_dir, client, task_queue) if factory else None
 
 

@@ -12,13 +12,19 @@ seed 000 workflows on one worker::
     env = build_env(client=client, task_queue="seed000", data_dir="data", ...urls...)
     await prepare_env(env, demo_data=True)   # demo_data: rows the EXAMPLE_PARAMS demos need
     worker = create_worker(client, task_queue="seed000", workflows=ALL_WORKFLOWS, env=env)
+
+The ``workflows`` hooks: :func:`make_env` is the env of a production worker (``worker.py``, the
+Docker image), with each service's URL from an environment variable (:data:`SERVICE_URLS`) and
+no demo rows; :func:`make_demo_env` is the main job's, with local stand-ins for the services
+(:mod:`activities.seed000_demo`) and the demo rows.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from activities.seed000_monitoring import AnalyticsDataset
 from activities.seed000_schema import apply_schema
@@ -158,16 +164,55 @@ async def load_demo_data(db: D1Database) -> None:
     await db.batch(statements)
 
 
-_DEMO_ENVS: dict[tuple[str, str], Seed000Env] = {}
+#: For each service binding: the environment variable a production worker reads its base URL
+#: from, and the seed's own URL used when the variable is unset.
+SERVICE_URLS: Final[dict[str, tuple[str, str]]] = {
+    "payment_gateway_url": ("SEED000_PAYMENT_GATEWAY_URL", "https://payment-gateway.example.com"),
+    "api_url": ("SEED000_API_URL", "https://api.example.com"),
+    "external_api_url": ("SEED000_EXTERNAL_API_URL", "https://external-api.example.com"),
+    "processor_url": ("SEED000_PROCESSOR_URL", "https://processor.example.com"),
+    "notifier_url": ("SEED000_NOTIFIER_URL", "https://notifier.example.com"),
+}
+
+_ENVS: dict[tuple[str, str, bool], Seed000Env] = {}
 
 
 def make_env(data_dir: Path, client: Any, task_queue: str) -> Seed000Env:
+    """A production worker's env for seed 000: D1 and KV as SQLite files under ``data_dir``
+    (schema applied, no demo rows), and each service at the URL its environment variable names
+    (:data:`SERVICE_URLS`; the seed's URL when unset). Starts no server. Built once per data
+    folder and task queue, and shared by every seed 000 module."""
+    key = (str(data_dir), task_queue, False)
+    if key not in _ENVS:
+        from .seed001_common import run_blocking
+
+        def url(field: str) -> str:
+            variable, default = SERVICE_URLS[field]
+            return os.environ.get(variable) or default
+
+        env = build_env(
+            client=client,
+            task_queue=task_queue,
+            data_dir=data_dir / "seed000",
+            payment_gateway_url=url("payment_gateway_url"),
+            api_url=url("api_url"),
+            external_api_url=url("external_api_url"),
+            processor_url=url("processor_url"),
+            notifier_url=url("notifier_url"),
+        )
+        run_blocking(prepare_env(env))
+        _ENVS[key] = env
+    return _ENVS[key]
+
+
+def make_demo_env(data_dir: Path, client: Any, task_queue: str) -> Seed000Env:
     """The main job's env for seed 000: local stand-ins for the payment gateway, job processor,
-    APIs and notifier (real HTTP servers on 127.0.0.1), SQLite and KV under ``data_dir``, and
-    demo rows. Built once per data folder and task queue, and shared by every seed 000 module."""
-    key = (str(data_dir), task_queue)
-    if key not in _DEMO_ENVS:
-        from tests.seed000_services import Seed000Services  # demo stand-ins, shared with tests
+    APIs and notifier (real HTTP servers on 127.0.0.1, :mod:`activities.seed000_demo`), SQLite
+    and KV under ``data_dir``, and demo rows. Built once per data folder and task queue, and
+    shared by every seed 000 module; the stand-ins run until the process exits."""
+    key = (str(data_dir), task_queue, True)
+    if key not in _ENVS:
+        from activities.seed000_demo import Seed000Services
 
         from .seed001_common import run_blocking
 
@@ -177,5 +222,5 @@ def make_env(data_dir: Path, client: Any, task_queue: str) -> Seed000Env:
             client=client, task_queue=task_queue, data_dir=data_dir / "seed000"
         )
         run_blocking(prepare_env(env, demo_data=True))
-        _DEMO_ENVS[key] = env
-    return _DEMO_ENVS[key]
+        _ENVS[key] = env
+    return _ENVS[key]

@@ -108,5 +108,21 @@ async def _demo_env(root: Path) -> PipelineEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> PipelineEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: D1 and R2 under ``data_dir`` (the source URL comes with each instance's
+    params)."""
+
+    async def build() -> PipelineEnv:
+        root = Path(data_dir)
+        env = PipelineEnv(
+            DB=D1Database(str(root / "pipeline.sqlite")), BUCKET=R2Bucket(root / "r2")
+        )
+        await apply_schema(env.DB)
+        return env
+
+    return run_blocking(build())
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> PipelineEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))

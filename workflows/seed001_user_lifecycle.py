@@ -20,6 +20,7 @@ returns ``{"converted", "emails"}`` (the seed returns nothing).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -101,5 +102,20 @@ async def _demo_env(root: Path) -> LifecycleEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> LifecycleEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: D1 under ``data_dir`` and the e-mail API at ``$EMAIL_API_URL``."""
+
+    async def build() -> LifecycleEnv:
+        env = LifecycleEnv(
+            DB=D1Database(str(Path(data_dir) / "lifecycle.sqlite")),
+            EMAIL_API_URL=os.environ.get("EMAIL_API_URL") or "https://email-api.example.com",
+        )
+        await apply_schema(env.DB)
+        return env
+
+    return run_blocking(build())
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> LifecycleEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))

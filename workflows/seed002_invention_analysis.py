@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from itertools import chain
 from pathlib import Path
 from typing import Any, Final
@@ -243,5 +244,23 @@ async def _demo_env(root: Path) -> InventionEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> InventionEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: D1 under ``data_dir``, the offline AI, the patent search API at
+    ``$PATENT_API_URL`` and the Slack webhook at ``$SLACK_WEBHOOK_URL`` (skipped when unset)."""
+
+    async def build() -> InventionEnv:
+        env = InventionEnv(
+            DATABASE=D1Database(str(Path(data_dir) / "inventions.sqlite")),
+            AI=OfflineAI(),
+            PATENT_API_URL=os.environ.get("PATENT_API_URL") or "https://patents.example.com",
+            SLACK_WEBHOOK_URL=os.environ.get("SLACK_WEBHOOK_URL") or None,
+        )
+        await apply_schema(env.DATABASE)
+        return env
+
+    return run_blocking(build())
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> InventionEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))

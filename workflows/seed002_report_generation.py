@@ -22,6 +22,7 @@ As in ``seed002_invention_analysis``, the catch block's D1 update runs in a step
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -158,5 +159,23 @@ async def _demo_env(root: Path) -> ReportEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> ReportEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: D1 under ``data_dir``, the offline AI, the data API at ``$DATA_API_URL``
+    and the admin webhook at ``$ADMIN_WEBHOOK_URL`` (none when unset)."""
+
+    async def build() -> ReportEnv:
+        env = ReportEnv(
+            DATABASE=D1Database(str(Path(data_dir) / "reports.sqlite")),
+            AI=OfflineAI(),
+            DATA_API_URL=os.environ.get("DATA_API_URL") or "https://api.example.com",
+            ADMIN_WEBHOOK_URL=os.environ.get("ADMIN_WEBHOOK_URL") or None,
+        )
+        await apply_schema(env.DATABASE)
+        return env
+
+    return run_blocking(build())
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> ReportEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -76,5 +77,13 @@ async def _demo_env(root: Path) -> ApprovalSystemEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> ApprovalSystemEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: the approval system at ``$APPROVALS_URL``."""
+    return ApprovalSystemEnv(
+        APPROVALS_URL=os.environ.get("APPROVALS_URL") or "https://approvals.example.com"
+    )
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> ApprovalSystemEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))

@@ -23,6 +23,7 @@ from the env; ``retry_delay_seconds`` and ``timeout_seconds`` shorten the 5 s de
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -86,5 +87,14 @@ async def _demo_env(root: Path) -> DegradationEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> DegradationEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: ``$PRIMARY_URL`` and ``$FALLBACK_URL``, by default the seed's URLs."""
+    return DegradationEnv(
+        PRIMARY_URL=os.environ.get("PRIMARY_URL") or "https://primary-api.com/data",
+        FALLBACK_URL=os.environ.get("FALLBACK_URL") or "https://fallback-api.com/data",
+    )
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> DegradationEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))

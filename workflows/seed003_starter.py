@@ -25,6 +25,7 @@ delay), ``timeout_seconds`` (the 15-minute timeout), and, for deterministic runs
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -116,5 +117,14 @@ async def _demo_env(root: Path) -> StarterEnv:
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> StarterEnv:
-    """The env of the demo run (the ``make_env`` hook of ``workflows/__init__.py``)."""
+    """A worker's env: an R2 bucket under ``data_dir`` and ``$IPS_URL`` (default: the seed's
+    Cloudflare URL)."""
+    ips_url = os.environ.get("IPS_URL")
+    bucket = R2Bucket(Path(data_dir) / "starter")
+    return StarterEnv(BUCKET=bucket, IPS_URL=ips_url) if ips_url else StarterEnv(BUCKET=bucket)
+
+
+def make_demo_env(data_dir: str | Path, client: Client, task_queue: str) -> StarterEnv:
+    """The env of the main job's demo run, with its stand-in services (the ``make_demo_env``
+    hook of ``workflows/__init__.py``)."""
     return run_blocking(_demo_env(Path(data_dir)))
