@@ -8,7 +8,18 @@
 4. Prints a table: workflow, instance, final status, output, Web UI link.
 5. Exits 0 only if every instance reached its expected status.
 
-``--keep`` leaves the server and worker running afterwards, for the Web UI (Ctrl-C to stop).
+``--keep`` leaves the server and worker running afterwards, for the Web UI, until Ctrl-C,
+SIGTERM or SIGHUP; then both stop.
+
+The dev server keeps its SQLite file in ``--server-dir`` (``.temporal/``) and holds a lock on that
+folder while it runs. If another dev server already runs on the folder (another ``make run
+--keep``, say), this job reuses it when it answers, waits up to ``--wait-for-server`` seconds for
+it to answer or exit otherwise, and then fails with ``DevServerDataFolderLockedError``, which names
+the process and ports that hold the folder.
+
+SIGINT, SIGTERM and SIGHUP stop the worker and the dev server this job started (a second signal
+cuts the worker's drain short), and exit 128 + the signal number (with ``--keep``: the demos'
+status). If this process is killed outright, the kernel kills the server too (Linux).
 """
 
 from __future__ import annotations
@@ -17,10 +28,12 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +42,14 @@ from rich.live import Live
 from rich.table import Table
 
 from adapter import InstanceStatus, Workflow, WorkflowInstance, connect
-from adapter.devserver import DevServer, find_free_port, port_is_free
+from adapter.devserver import (
+    DevServer,
+    DevServerDataFolderLockedError,
+    DevServerError,
+    find_free_port,
+    port_is_free,
+    server_answers,
+)
 from worker import build_worker
 from workflows import PortedWorkflow, discover_workflows
 
@@ -78,11 +98,21 @@ def render(runs: list[Run], ui: str | None, namespace: str) -> Table:
     return table
 
 
-async def start_demos(client: Any, task_queue: str) -> list[Run]:
-    """Starts one instance of every ported workflow's demo."""
+def selected(ported: PortedWorkflow, only: list[str]) -> bool:
+    """Whether ``--only`` picks this demo (by module or workflow name, substring match)."""
+    names = (ported.module.__name__.rsplit(".", 1)[-1], ported.workflow.workflow_name)
+    return not only or any(word in name for word in only for name in names)
+
+
+async def start_demos(client: Any, task_queue: str, only: list[str]) -> list[Run]:
+    """Starts one instance of every ported workflow's demo (or of those ``only`` names)."""
     runs: list[Run] = []
     suffix = uuid.uuid4().hex[:6]
-    demos = [p for p in discover_workflows() if p.is_demo and hasattr(p.module, "EXAMPLE_PARAMS")]
+    demos = [
+        p
+        for p in discover_workflows()
+        if p.is_demo and hasattr(p.module, "EXAMPLE_PARAMS") and selected(p, only)
+    ]
     for n, ported in enumerate(demos):
         params = ported.module.EXAMPLE_PARAMS
         iid = f"demo-{ported.module.__name__.rsplit('.', 1)[-1].replace('_', '-')}-{suffix}"
@@ -101,34 +131,111 @@ async def start_demos(client: Any, task_queue: str) -> list[Run]:
     return runs
 
 
-async def run_job(keep: bool, timeout: float) -> int:
-    address = os.environ.get("TEMPORAL_ADDRESS")
-    server: DevServer | None = None
-    if not address:
+@dataclass
+class Server:
+    """The Temporal server the job runs on, and whether the job started it."""
+
+    address: str
+    ui: str | None
+    owned: DevServer | None = None
+
+
+async def start_or_reuse_server(server_dir: Path, wait: float) -> Server:
+    """Starts the dev server on ``server_dir``, or reuses the one that already runs there.
+
+    Raises:
+        DevServerDataFolderLockedError: Another dev server holds the folder and did not answer
+            (nor exit) within ``wait`` seconds.
+        DevServerError: The server could not start for another reason.
+    """
+    deadline = time.monotonic() + wait
+    waiting = False
+    while True:
         port = 7233 if port_is_free(7233) else find_free_port()
         ui_port = 8233 if port_is_free(8233) else find_free_port()
         server = DevServer(
             port=port,
             ui_port=ui_port,
-            db_filename=ROOT / ".temporal/dev.sqlite",
-            log_file=ROOT / ".temporal/server.log",
+            db_filename=server_dir / "dev.sqlite",
+            log_file=server_dir / "server.log",
         )
-        with console.status("Starting the embedded Temporal dev server..."):
-            await asyncio.to_thread(server.start)
-        address = server.address
-        console.print(f"Temporal dev server on {address}, Web UI at {server.ui_url}")
-    ui = server.ui_url if server else os.environ.get("TEMPORAL_UI_URL")
+        try:
+            with console.status("Starting the embedded Temporal dev server..."):
+                await server.astart()
+        except DevServerDataFolderLockedError as locked:
+            owner = locked.owner
+            if owner is not None and await asyncio.to_thread(
+                server_answers, owner.address, owner.namespace
+            ):
+                console.print(
+                    f"Reusing {owner.describe()}, which already runs on {server_dir}: it keeps "
+                    "running after this job."
+                )
+                return Server(owner.address, owner.ui_url)
+            if time.monotonic() >= deadline:
+                raise
+            if not waiting:
+                console.print(
+                    f"{server_dir} is held by "
+                    f"{owner.describe() if owner else 'another dev server'}, which does not "
+                    f"answer yet; waiting up to {wait:.0f}s for it to answer or exit..."
+                )
+                waiting = True
+            await asyncio.sleep(0.5)
+            continue
+        console.print(
+            f"Temporal dev server on {server.address} (pid {server.pid}), Web UI at {server.ui_url}"
+        )
+        return Server(server.address, server.ui_url, owned=server)
+
+
+def stop_on_signals(task: asyncio.Task[Any]) -> list[signal.Signals]:
+    """SIGINT, SIGTERM and SIGHUP cancel ``task`` (each time); returns the signals received."""
+    received: list[signal.Signals] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not received:
+            console.print(f"{sig.name}: stopping the worker and the dev server it started...")
+        received.append(sig)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal, sig)
+    return received
+
+
+async def run_job(
+    keep: bool, timeout: float, server_dir: Path, wait: float, only: list[str]
+) -> int:
+    task = asyncio.current_task()
+    assert task is not None
+    signals = stop_on_signals(task)
+    result: int | None = None
+    server: Server | None = None
     try:
-        client = await connect(address)
+        address = os.environ.get("TEMPORAL_ADDRESS")
+        if address:
+            server = Server(address, os.environ.get("TEMPORAL_UI_URL"))
+        else:
+            server = await start_or_reuse_server(server_dir, wait)
+        client = await connect(server.address)
         task_queue = os.environ.get("TEMPORAL_TASK_QUEUE", "tempflare")
-        worker = await build_worker(client=client, task_queue=task_queue)
+        worker = await build_worker(
+            client=client,
+            task_queue=task_queue,
+            demo=True,
+            # The demo's steps are short; a signal should not wait long for them.
+            graceful_shutdown=timedelta(seconds=5),
+        )
         async with worker:
-            runs = await start_demos(client, task_queue)
+            runs = await start_demos(client, task_queue, only)
             senders = [
                 asyncio.create_task(send_events(r, list(getattr(r.ported.module, "EVENTS", []))))
                 for r in runs
             ]
             deadline = time.monotonic() + timeout
+            ui = server.ui
             with Live(
                 render(runs, ui, client.namespace), console=console, refresh_per_second=4
             ) as live:
@@ -150,32 +257,68 @@ async def run_job(keep: bool, timeout: float) -> int:
                         console.print(f"[red]Timed out after {timeout:.0f}s[/]")
                         break
                     await asyncio.sleep(0.5)
-            for task in senders:
-                task.cancel()
+            for sender in senders:
+                sender.cancel()
             failed = [r for r in runs if r.status != r.expected]
             console.print(
                 f"{len(runs) - len(failed)} of {len(runs)} instances reached their expected status."
             )
+            result = 1 if failed or not runs else 0
             if keep:
-                console.print("--keep: server and worker keep running; Ctrl-C to stop.")
+                what = "the worker" if server.owned is None else "the server and the worker"
+                console.print(f"--keep: {what} keep running; Ctrl-C (or SIGTERM, SIGHUP) stops.")
                 await asyncio.Event().wait()
-            return 1 if failed or not runs else 0
+            return result
+    except asyncio.CancelledError:
+        if not signals:
+            raise
+        # A signal asked us to stop: the finally below stops the server.
+        return result if keep and result is not None else 128 + signals[0].value
     finally:
-        if server is not None:
-            await asyncio.to_thread(server.stop)
+        if server is not None and server.owned is not None:
+            # Synchronously: a few seconds, and a second signal cannot interrupt it halfway.
+            server.owned.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--keep", action="store_true", help="leave the server and worker running afterwards"
+        "--keep",
+        action="store_true",
+        help="leave the server and worker running afterwards, until Ctrl-C, SIGTERM or SIGHUP",
     )
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait")
+    parser.add_argument(
+        "--server-dir",
+        type=Path,
+        default=ROOT / ".temporal",
+        help="folder of the dev server's SQLite file and log (default: .temporal/)",
+    )
+    parser.add_argument(
+        "--wait-for-server",
+        type=float,
+        default=20,
+        metavar="SECONDS",
+        help="how long to wait for a dev server that holds --server-dir but does not answer",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="NAMES",
+        help="comma-separated parts of module or workflow names: run only those demos",
+    )
     args = parser.parse_args()
+    only = [word.strip() for word in args.only.split(",") if word.strip()]
     try:
-        sys.exit(asyncio.run(run_job(args.keep, args.timeout)))
+        code = asyncio.run(
+            run_job(args.keep, args.timeout, args.server_dir.resolve(), args.wait_for_server, only)
+        )
+    except DevServerError as error:
+        console.print(f"[red]{type(error).__name__}:[/] {error}", highlight=False)
+        code = 2
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -453,11 +453,15 @@ def _gone(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
+    # A process is gone once every thread is: the leader may be a zombie while other threads
+    # are still exiting (and still hold its files, such as the data folder's lock).
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        states = [(task / "stat").read_text() for task in Path(f"/proc/{pid}/task").iterdir()]
+    except FileNotFoundError:
+        return not Path(f"/proc/{pid}").exists()
     except OSError:
         return False
-    return stat[stat.rfind(")") + 2 :][:1] in ("Z", "X")
+    return all(stat[stat.rfind(")") + 2 :][:1] in ("Z", "X") for stat in states)
 
 
 def _wait_gone(pid: int, seconds: float) -> bool:
