@@ -59,8 +59,6 @@ T = TypeVar("T")
 #: Cloudflare's longest sleep and event wait.
 MAX_WAIT: Final = timedelta(days=365)
 DEFAULT_EVENT_TIMEOUT: Final[Duration] = "24 hours"
-#: The patch that marks a run whose steps may be durable (see ``WorkflowStep._is_durable``).
-DURABLE_STEPS_PATCH: Final = "tempflare.durable-steps"
 #: Extra time the worker gets past the per-attempt timeout before Temporal itself times the
 #: local activity out; the activity enforces the real timeout and reports it as Cloudflare does.
 _TIMEOUT_GRACE: Final = timedelta(seconds=5)
@@ -190,19 +188,24 @@ class InstanceState:
             self.publish()
         return self.status
 
-    def begin_attempt(self, step: str) -> None:
+    def begin_attempt(self, step: str, *, publish: bool = True) -> None:
         """Marks a step attempt as in flight; it becomes the current step."""
         self.current_step = step
         self.in_flight += 1
-        self.publish()
+        if publish:
+            self.publish()
 
     def end_attempt(self) -> None:
-        """Marks a step attempt as finished; completes a pending pause."""
+        """Marks a step attempt as finished; completes a pending pause.
+
+        Back to ``running``, nothing is written: the next attempt or wait writes what follows.
+        """
         self.in_flight -= 1
         if self.pause_requested and self.in_flight == 0:
             self.pause_requested = False
             self.paused = True
-        self.publish()
+        if self.status is not InstanceStatus.RUNNING:
+            self.publish()
 
 
 _Callback = Callable[..., Any]
@@ -228,7 +231,6 @@ class WorkflowStep:
         self._runtime = runtime
         self._mods = modifiers
         self._durability = durability or runtime.durability
-        self._durable_run: bool | None = None
         self._counts: dict[tuple[str, str], int] = {}
 
     def _next_count(self, kind: str, name: str) -> int:
@@ -319,7 +321,7 @@ class WorkflowStep:
             remote = None  # a mocked step never reaches the real activity
         # Durable: a regular activity, recorded by the server as it completes. Batched: a local
         # activity, recorded with the workflow task that ran it.
-        durable = remote is None and self._is_durable(cfg.durability)
+        durable = remote is None and (cfg.durability or self._durability) == "durable"
         self._runtime.registry.put(
             run_id,
             key,
@@ -338,7 +340,9 @@ class WorkflowStep:
             while True:
                 if state.holding:
                     await workflow.wait_condition(lambda: not state.holding)
-                state.begin_attempt(name)
+                # A local activity runs inside the workflow task, which the server sees only
+                # when it completes: the status is written at the next wait instead.
+                state.begin_attempt(name, publish=remote is not None or durable)
                 try:
                     if remote is not None:
                         result = await workflow.execute_activity(
@@ -575,18 +579,6 @@ class WorkflowStep:
                 if route is None:
                     raise
                 own_queue = runtime.step_queue if route == "own queue" else None
-
-    def _is_durable(self, chosen: Durability | None) -> bool:
-        """Whether a step runs durable: its config's choice, else the workflow's or worker's.
-
-        Durable steps are versioned with a Temporal patch, recorded at the run's first durable
-        step: a run recorded before tempflare had them (all batched) replays as batched.
-        """
-        if (chosen or self._durability) != "durable":
-            return False
-        if self._durable_run is None:
-            self._durable_run = workflow.patched(DURABLE_STEPS_PATCH)
-        return self._durable_run
 
     async def _timer(
         self,

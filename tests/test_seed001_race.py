@@ -25,9 +25,12 @@ class RaceThenUseWinner(RaceWorkflow, name="RaceThenUseWinner"):
         return result
 
 
-async def replay_on_a_fresh_worker(tempflare_worker: Any, instance: Any) -> Any:
-    """Queries the finished run on a new worker, which must replay its whole history."""
-    async with tempflare_worker(RaceThenUseWinner):
+async def replay_on_a_fresh_worker(
+    tempflare_worker: Any, instance: Any, durability: str = "durable"
+) -> Any:
+    """Queries the finished run on a new worker (with the configuration that ran it), which must
+    replay its whole history."""
+    async with tempflare_worker(RaceThenUseWinner, durability=durability):
         return await instance.handle.query(STATUS_QUERY)
 
 
@@ -55,7 +58,8 @@ async def test_first_step_to_finish_wins_and_replays_the_same_winner(
     steps = [a.summary for a in await step_attempts(instance.handle)]
     # the run closed while the loser still ran: it never completed
     assert steps == [f"option {winner}", f"use option {winner}"]
-    assert (await replay_on_a_fresh_worker(tempflare_worker, instance))["status"] == "complete"
+    replayed = await replay_on_a_fresh_worker(tempflare_worker, instance, durability)
+    assert replayed["status"] == "complete"
 
 
 async def test_retrying_fast_option_lets_the_slow_one_win(tempflare_worker: Any) -> None:
