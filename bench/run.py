@@ -1,123 +1,217 @@
-"""Benchmark: tempflare against a native Temporal workflow doing the same work, in one run.
+"""tempflare against native temporalio, side by side, on one dev server started for the run.
 
-Each workflow runs STEPS steps (local activities returning a small dict) and one 100 ms timer.
-The script starts N instances of each concurrently on a fresh dev server and prints wall time,
-throughput, history events per instance and the worker process's peak RSS, side by side.
+    make bench                                   # everything, 3 rounds
+    make bench ARGS="--only durable,batched --rounds 5 --json out.json"
+    .venv/bin/python bench/run.py --only memory --memory-instances 2000
 
-    make bench            # or: .venv/bin/python bench/run.py --instances 200
+Benchmarks (``--only`` takes a comma-separated selection; all run by default, in this order):
+
+    durable       tempflare default mode, 100 concurrent instances x 5 steps, against native
+                  regular activities: instances/s (target ratio ≥ 1.0), history events
+    batched       durability="batched", 50 instances x 20 steps, against native local activities:
+                  steps/s (target ≥ 0.95), history events per step (target ≤ 1.1)
+    create_batch  binding.create_batch(100) against 100 concurrent client.start_workflow
+    status        instance.status() against handle.describe() on completed 10- and 1,000-step
+                  instances, both modes (target ≤ 1.5 at 1,000 steps)
+    per-step      ms per step of 10-, 100- and 1,000-step instances run one at a time, both
+                  modes (target: 1,000-step / 10-step ≤ 1.2)
+    memory        worker RSS (own process) with 10,000 sleeping instances, default and small
+                  workflow cache: KiB per cached instance (target ratio ≤ 1.1), flat RSS
+                  after eviction
+
+Each benchmark runs ``--rounds`` rounds (memory: ``--memory-rounds``), alternating which side
+goes first, on fresh task queues. Every round prints both sides and their ratio (tempflare /
+native); the final table gives the medians and the median per-round ratio. The machine is
+shared and noisy: compare within a run, not across runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+import hashlib
+import json
+import os
+import platform
+import subprocess
 import sys
 import time
-import uuid
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
-
-from temporalio import activity, workflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep, create_worker
-from adapter.devserver import dev_server_extra_args, ensure_temporal_cli
+from bench.client_ops import bench_create_batch, bench_status
+from bench.common import Benchmark, BenchResult, Options, print_summary, start_server
+from bench.memory import bench_memory
+from bench.throughput import bench_batched, bench_durable, bench_per_step, warm_up
 
-STEPS = 5
-
-
-class TempflareBench(WorkflowEntrypoint[None, dict]):
-    async def run(self, event: WorkflowEvent[dict], step: WorkflowStep) -> Any:
-        total = 0
-        for n in range(STEPS):
-            total += (await step.do(f"step {n}", lambda n=n: {"n": n}))["n"]
-        await step.sleep("nap", 100)
-        return {"total": total}
-
-
-@activity.defn(name="native_step")
-async def native_step(n: int) -> dict:
-    return {"n": n}
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS: dict[str, Benchmark] = {
+    "durable": bench_durable,
+    "batched": bench_batched,
+    "create_batch": bench_create_batch,
+    "status": bench_status,
+    "per-step": bench_per_step,
+    "memory": bench_memory,
+}
 
 
-@workflow.defn(name="NativeBench", sandboxed=False)
-class NativeBench:
-    @workflow.run
-    async def run(self, _: dict) -> dict:
-        total = 0
-        for n in range(STEPS):
-            result = await workflow.execute_local_activity(
-                native_step, n, start_to_close_timeout=timedelta(seconds=10)
-            )
-            total += result["n"]
-        await workflow.sleep(0.1)
-        return {"total": total}
+def _sizes(text: str) -> tuple[int, ...]:
+    sizes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return sizes
 
 
-async def measure(label: str, start_one: Any, n: int) -> dict[str, Any]:
-    started = time.perf_counter()
-    handles = await asyncio.gather(*(start_one(i) for i in range(n)))
-    results = await asyncio.gather(*(h.result() for h in handles))
-    elapsed = time.perf_counter() - started
-    assert all(r["total"] == sum(range(STEPS)) for r in results), results[:3]
-    events = len((await handles[0].fetch_history()).events)
-    return {"label": label, "seconds": elapsed, "per_second": n / elapsed, "events": events}
+def _selection(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}"
+        )
+    return names
 
 
-async def main(n: int) -> None:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(ensure_temporal_cli()),
-        dev_server_extra_args=dev_server_extra_args(),
-        data_converter=pydantic_data_converter,
-    )
-    client = env.client
-    rows = []
+def source_state() -> dict[str, str | None]:
+    """The git commit, and a fingerprint of ``adapter/``'s sources as they are on disk now.
+
+    The run's own process imports the adapter once, at start; the memory benchmark's worker
+    processes import it when they start, so an edit during a run reaches only them.
+    """
     try:
-        queue = f"bench-{uuid.uuid4().hex[:6]}"
-        async with Worker(
-            client, task_queue=queue + "-native", workflows=[NativeBench], activities=[native_step]
-        ):
-            rows.append(
-                await measure(
-                    "native temporalio",
-                    lambda i: client.start_workflow(
-                        "NativeBench", {}, id=f"native-{queue}-{i}", task_queue=queue + "-native"
-                    ),
-                    n,
-                )
-            )
-        rss_native = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        async with create_worker(client, task_queue=queue, workflows=[TempflareBench]):
-            binding = Workflow(client, TempflareBench, task_queue=queue)
+        commit: str | None = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    digest = hashlib.sha1()
+    for path in sorted((ROOT / "adapter").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return {"commit": commit, "adapter_sha1": digest.hexdigest()[:12]}
 
-            async def start(i: int) -> Any:
-                return (await binding.create(id=f"tf-{queue}-{i}", params={})).handle
 
-            rows.append(await measure("tempflare", start, n))
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, Path | None]:
+    defaults = Options()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add = parser.add_argument
+    add("--only", type=_selection, default=list(BENCHMARKS), help="comma-separated benchmarks")
+    add("--rounds", type=int, default=defaults.rounds, help="rounds per benchmark")
+    add("--json", type=Path, default=None, help="write every figure to this JSON file")
+    add("--durable-instances", type=int, default=defaults.durable_instances)
+    add("--durable-steps", type=int, default=defaults.durable_steps)
+    add("--batched-instances", type=int, default=defaults.batched_instances)
+    add("--batched-steps", type=int, default=defaults.batched_steps)
+    add("--batch-size", type=int, default=defaults.batch_size, help="create_batch items (≤ 100)")
+    add("--status-calls", type=int, default=defaults.status_calls)
+    add("--status-sizes", type=_sizes, default=defaults.status_sizes, help="e.g. 10,1000")
+    add("--per-step-sizes", type=_sizes, default=defaults.per_step_sizes, help="e.g. 10,100,1000")
+    add("--memory-instances", type=int, default=defaults.memory_instances)
+    add(
+        "--memory-checkpoint",
+        type=int,
+        default=defaults.memory_checkpoint,
+        help="sleepers at the first RSS reading (flatness is checked from here to the end)",
+    )
+    add("--memory-small-cache", type=int, default=defaults.memory_small_cache)
+    add("--memory-rounds", type=int, default=defaults.memory_rounds)
+    add(
+        "--memory-mode",
+        choices=["durable", "batched"],
+        default=defaults.memory_mode,
+        help="the sleepers' step: durable (against a native regular activity) or batched "
+        "(against a native local activity)",
+    )
+    args = parser.parse_args(argv)
+    opts = Options(
+        rounds=args.rounds,
+        durable_instances=args.durable_instances,
+        durable_steps=args.durable_steps,
+        batched_instances=args.batched_instances,
+        batched_steps=args.batched_steps,
+        batch_size=args.batch_size,
+        status_calls=args.status_calls,
+        status_sizes=args.status_sizes,
+        per_step_sizes=args.per_step_sizes,
+        memory_instances=args.memory_instances,
+        memory_checkpoint=args.memory_checkpoint,
+        memory_small_cache=args.memory_small_cache,
+        memory_rounds=args.memory_rounds,
+        memory_mode=args.memory_mode,
+    )
+    if not 1 <= opts.batch_size <= 100:
+        parser.error("--batch-size must be 1 to 100 (create_batch's limit)")
+    if opts.rounds < 1 or opts.memory_rounds < 1:
+        parser.error("--rounds and --memory-rounds must be at least 1")
+    return args.only, opts, args.json
+
+
+async def main(selected: list[str], opts: Options, json_path: Path | None) -> int:
+    started = time.perf_counter()
+    source_at_start = source_state()
+    env = await start_server()
+    print(
+        f"dev server at {env.client.service_client.config.target_host}; "
+        f"{os.cpu_count()} CPUs; temporalio {version('temporalio')}; "
+        f"Python {platform.python_version()}; commit {(source_at_start['commit'] or '?')[:7]}, "
+        f"adapter/ sha1 {source_at_start['adapter_sha1']}; running {', '.join(selected)}",
+        flush=True,
+    )
+    results: list[BenchResult] = []
+    durations: dict[str, float] = {}
+    try:
+        await warm_up(env)
+        for name in selected:
+            bench_started = time.perf_counter()
+            results.append(await BENCHMARKS[name](env, opts))
+            durations[name] = time.perf_counter() - bench_started
     finally:
         await env.shutdown()
-    print(f"\n{n} instances x ({STEPS} steps + one 100 ms sleep), one worker process\n")
-    print(f"{'':20} {'wall s':>8} {'inst/s':>8} {'events/inst':>12}")
-    for row in rows:
-        print(
-            f"{row['label']:20} {row['seconds']:8.2f} {row['per_second']:8.1f} {row['events']:12d}"
-        )
-    ratio = rows[1]["seconds"] / rows[0]["seconds"]
-    print(f"\ntempflare / native wall time: {ratio:.2f}x")
+    total = time.perf_counter() - started
+    print_summary(results)
     print(
-        f"peak RSS after native: {rss_native / 1024:.0f} MiB; after tempflare: "
-        f"{rss_after / 1024:.0f} MiB"
+        "time: "
+        + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in durations.items())
+        + f"; total {total:.0f} s",
+        flush=True,
     )
+    source_at_end = source_state()
+    if source_at_end["adapter_sha1"] != source_at_start["adapter_sha1"]:
+        print(
+            f"warning: adapter/ changed during the run (sha1 {source_at_start['adapter_sha1']} "
+            f"-> {source_at_end['adapter_sha1']}); worker processes started after the change "
+            "(memory) ran the newer code",
+            flush=True,
+        )
+    if json_path is not None:
+        report = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "options": {k: v for k, v in vars(opts).items()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "temporalio": version("temporalio"),
+                "platform": platform.platform(),
+            },
+            "source": {"start": source_at_start, "end": source_at_end},
+            "seconds": {"total": total, **durations},
+            "benchmarks": {result.name: result.as_json() for result in results},
+        }
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        await asyncio.to_thread(json_path.write_text, text)
+        print(f"wrote {json_path}")
+    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--instances", type=int, default=100)
-    asyncio.run(main(parser.parse_args().instances))
+    exit_code = asyncio.run(main(*parse_args()))
+    # Skip interpreter finalisation: temporalio's runtime threads can abort it ("Fatal Python
+    # error: PyGILState_Release") after everything has been printed and written.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)

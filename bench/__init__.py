@@ -1,0 +1,1 @@
+"""Benchmarks of tempflare against native temporalio; run them with ``bench/run.py``."""
