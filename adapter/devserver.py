@@ -77,6 +77,7 @@ from typing import IO, Any, Final
 from filelock import FileLock, Timeout, lock_descriptor, unlock_descriptor
 
 from adapter._constants import DEFAULT_NAMESPACE, DEFAULT_UI_PORT, SEARCH_ATTRIBUTES
+from adapter.errors import TempflareError
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -148,7 +149,7 @@ _DYNAMIC_CONFIG_EXTRA: Final[tuple[str, ...]] = (
 # --------------------------------------------------------------------------------------------
 
 
-class DevServerError(RuntimeError):
+class DevServerError(TempflareError, RuntimeError):
     """Base class for every error raised by this module."""
 
 

@@ -33,6 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import InvalidValueError, WrongTypeError
+
 _JSON_WORD = re.compile(r"\bjson\b", re.IGNORECASE)
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 _WORDS = (
@@ -100,9 +102,11 @@ def _content_text(index: int, content: object) -> str:
             if isinstance(part, Mapping) and part.get("type") == "text":
                 parts.append(str(part.get("text", "")))
             else:
-                raise ValueError(f"AI messages[{index}] content parts must be text parts")
+                raise InvalidValueError(f"AI messages[{index}] content parts must be text parts")
         return "".join(parts)
-    raise ValueError(f"AI messages[{index}].content must be a str, got {type(content).__name__}")
+    raise InvalidValueError(
+        f"AI messages[{index}].content must be a str, got {type(content).__name__}"
+    )
 
 
 def _image_bytes(image: object) -> bytes:
@@ -112,24 +116,24 @@ def _image_bytes(image: object) -> bytes:
         isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in image
     ):
         return bytes(image)
-    raise ValueError("AI input 'image' must be bytes or a list of byte values (0-255)")
+    raise InvalidValueError("AI input 'image' must be bytes or a list of byte values (0-255)")
 
 
 def _parse_inputs(inputs: Mapping[str, Any]) -> _Request:
     if not isinstance(inputs, Mapping):
-        raise TypeError(f"AI inputs must be a dict, got {type(inputs).__name__}")
+        raise WrongTypeError(f"AI inputs must be a dict, got {type(inputs).__name__}")
     prompt = inputs.get("prompt")
     raw_messages = inputs.get("messages")
     if prompt is not None and raw_messages is not None:
-        raise ValueError("AI inputs take either 'prompt' or 'messages', not both")
+        raise InvalidValueError("AI inputs take either 'prompt' or 'messages', not both")
     system_parts: list[str] = []
     messages: list[tuple[str, str]] = []
     if raw_messages is not None:
         if not isinstance(raw_messages, list) or not raw_messages:
-            raise ValueError("AI input 'messages' must be a non-empty list")
+            raise InvalidValueError("AI input 'messages' must be a non-empty list")
         for index, message in enumerate(raw_messages):
             if not isinstance(message, Mapping) or message.get("role") not in _ROLES:
-                raise ValueError(
+                raise InvalidValueError(
                     f"AI messages[{index}] must be a dict with role system, user or assistant"
                 )
             text = _content_text(index, message.get("content"))
@@ -140,19 +144,19 @@ def _parse_inputs(inputs: Mapping[str, Any]) -> _Request:
     image = _image_bytes(inputs["image"]) if inputs.get("image") is not None else None
     if prompt is not None:
         if not isinstance(prompt, str):
-            raise ValueError(f"AI input 'prompt' must be a str, got {type(prompt).__name__}")
+            raise InvalidValueError(f"AI input 'prompt' must be a str, got {type(prompt).__name__}")
         messages.append(("user", prompt))
     elif image is not None and not messages:
         messages.append(("user", "Describe this image."))
     if not messages:
-        raise ValueError("AI inputs need a 'prompt', user 'messages' or an 'image'")
+        raise InvalidValueError("AI inputs need a 'prompt', user 'messages' or an 'image'")
 
     fmt = inputs.get("response_format")
     json_mode = False
     schema: dict[str, Any] | None = None
     if fmt is not None:
         if not isinstance(fmt, Mapping) or fmt.get("type") not in ("json_object", "json_schema"):
-            raise ValueError(
+            raise InvalidValueError(
                 "AI input 'response_format' must be {'type': 'json_object'} or "
                 "{'type': 'json_schema', 'json_schema': {...}}"
             )
@@ -160,7 +164,7 @@ def _parse_inputs(inputs: Mapping[str, Any]) -> _Request:
         if fmt.get("type") == "json_schema":
             found = fmt.get("json_schema")
             if not isinstance(found, Mapping):
-                raise ValueError("AI response_format json_schema must be a JSON Schema dict")
+                raise InvalidValueError("AI response_format json_schema must be a JSON Schema dict")
             schema = dict(found)
     max_tokens = inputs.get("max_tokens")
     temperature = inputs.get("temperature")
@@ -377,7 +381,7 @@ def _media_type(image: bytes) -> str:
         return "image/gif"
     if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
         return "image/webp"
-    raise ValueError("AI image must be PNG, JPEG, GIF or WebP for AnthropicAI")
+    raise InvalidValueError("AI image must be PNG, JPEG, GIF or WebP for AnthropicAI")
 
 
 def _import_anthropic() -> Any:
@@ -520,7 +524,7 @@ class AnthropicAI:
             try:
                 result["response"] = json.loads(_strip_fences(text))
             except ValueError as exc:
-                raise ValueError(
+                raise InvalidValueError(
                     f"AI JSON mode: the model's reply is not valid JSON: {text[:200]!r}"
                 ) from exc
         usage = getattr(message, "usage", None)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, overload
 
+from ..errors import InvalidValueError, WrongTypeError
 from ._sqlite import LockedConnection
 
 #: A value that can be bound to a ``?`` placeholder (``bool`` is stored as 0/1, as D1 does).
@@ -88,7 +89,7 @@ def _normalise_value(index: int, value: object) -> D1Value:
         return value
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
-    raise TypeError(
+    raise WrongTypeError(
         f"D1 cannot bind parameter {index} of type {type(value).__name__} ({value!r}); "
         "use None, int, float, str, bytes or bool (serialise objects with json.dumps)"
     )
@@ -276,9 +277,9 @@ class D1Database:
             ValueError: if ``sql`` is empty.
         """
         if not isinstance(sql, str):
-            raise TypeError(f"D1 prepare() needs a SQL string, got {type(sql).__name__}")
+            raise WrongTypeError(f"D1 prepare() needs a SQL string, got {type(sql).__name__}")
         if not sql.strip():
-            raise ValueError("D1 prepare() got an empty SQL string")
+            raise InvalidValueError("D1 prepare() got an empty SQL string")
         return D1PreparedStatement(self, sql)
 
     async def _run_statement(self, sql: str, params: tuple[D1Value, ...]) -> _Outcome:
@@ -308,11 +309,11 @@ class D1Database:
         stmts = list(statements)
         for index, stmt in enumerate(stmts):
             if not isinstance(stmt, D1PreparedStatement):
-                raise TypeError(
+                raise WrongTypeError(
                     f"D1 batch() item {index} is {type(stmt).__name__}, not a prepared statement"
                 )
             if stmt.database is not self:
-                raise ValueError(f"D1 batch() item {index} was prepared on another database")
+                raise InvalidValueError(f"D1 batch() item {index} was prepared on another database")
         if not stmts:
             return []
 

@@ -31,6 +31,8 @@ from typing import Any, Final, Literal, TypeAlias
 
 import httpx
 
+from ..errors import InvalidValueError, WrongTypeError
+
 #: Request bodies: text is sent as UTF-8 with ``text/plain;charset=UTF-8`` unless a
 #: ``Content-Type`` is given, as the Fetch API does.
 Body: TypeAlias = str | bytes | bytearray | memoryview | None
@@ -200,7 +202,7 @@ class Fetcher:
         options: dict[str, Any] = dict(init or {})
         unknown = set(options) - _INIT_KEYS
         if unknown:
-            raise TypeError(
+            raise WrongTypeError(
                 f"fetch() init has unsupported keys {sorted(unknown)}; "
                 f"supported: {sorted(_INIT_KEYS)}"
             )
@@ -221,11 +223,15 @@ class Fetcher:
         content = self._content(verb, options, request_headers)
         mode = options.get("redirect") or "follow"
         if mode not in ("follow", "manual", "error"):
-            raise ValueError(f"fetch() redirect must be follow, manual or error, got {mode!r}")
+            raise InvalidValueError(
+                f"fetch() redirect must be follow, manual or error, got {mode!r}"
+            )
 
         target = str(url)
         if self._base_url is None and not httpx.URL(target).is_absolute_url:
-            raise ValueError(f"fetch() needs an absolute URL, got {target!r} (no base_url set)")
+            raise InvalidValueError(
+                f"fetch() needs an absolute URL, got {target!r} (no base_url set)"
+            )
 
         client = httpx.AsyncClient(
             base_url=self._base_url or "",
@@ -268,9 +274,9 @@ class Fetcher:
         has_body = options.get("body") is not None
         has_json = "json" in options
         if has_body and has_json:
-            raise ValueError("fetch() takes body or json, not both")
+            raise InvalidValueError("fetch() takes body or json, not both")
         if (has_body or has_json) and verb in ("GET", "HEAD"):
-            raise ValueError(f"fetch() cannot send a body with a {verb} request")
+            raise InvalidValueError(f"fetch() cannot send a body with a {verb} request")
         if has_json:
             headers.setdefault("content-type", "application/json")
             return _json.dumps(options["json"]).encode("utf-8")
@@ -282,7 +288,7 @@ class Fetcher:
             return payload.encode("utf-8")
         if isinstance(payload, builtins.bytes | bytearray | memoryview):
             return builtins.bytes(payload)
-        raise TypeError(
+        raise WrongTypeError(
             f"fetch() body must be str or bytes, got {type(payload).__name__}; "
             "use json.dumps(...) (as JSON.stringify) or pass json=..."
         )

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeAlias, TypedDict, overload
 
+from ..errors import InvalidValueError, WrongTypeError
 from ._sqlite import MEMORY, LockedConnection
 
 #: Cloudflare's limits.
@@ -122,18 +123,20 @@ def _setup(conn: sqlite3.Connection) -> None:
 
 def _check_key(key: object) -> str:
     if not isinstance(key, str):
-        raise TypeError(f"KV keys must be str, got {type(key).__name__}")
+        raise WrongTypeError(f"KV keys must be str, got {type(key).__name__}")
     if key in ("", ".", ".."):
-        raise ValueError(f"KV key {key!r} is not allowed (empty, '.' and '..' are reserved)")
+        raise InvalidValueError(f"KV key {key!r} is not allowed (empty, '.' and '..' are reserved)")
     size = len(key.encode("utf-8"))
     if size > MAX_KEY_BYTES:
-        raise ValueError(f"KV key is {size} bytes long; the maximum is {MAX_KEY_BYTES} bytes")
+        raise InvalidValueError(
+            f"KV key is {size} bytes long; the maximum is {MAX_KEY_BYTES} bytes"
+        )
     return key
 
 
 def _check_seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"KV {name} must be a number of seconds, got {value!r}")
+        raise WrongTypeError(f"KV {name} must be a number of seconds, got {value!r}")
     return float(value)
 
 
@@ -145,7 +148,9 @@ def _decode_cursor(cursor: str) -> str:
     try:
         return base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise ValueError(f"KV list cursor {cursor!r} is not a cursor returned by list()") from exc
+        raise InvalidValueError(
+            f"KV list cursor {cursor!r} is not a cursor returned by list()"
+        ) from exc
 
 
 def _decode_value(raw: bytes, type_: str) -> Any:
@@ -181,7 +186,7 @@ class KVNamespace:
         now: Callable[[], float] = time.time,
     ) -> None:
         if min_ttl_seconds < 0:
-            raise ValueError(f"min_ttl_seconds must be >= 0, got {min_ttl_seconds!r}")
+            raise InvalidValueError(f"min_ttl_seconds must be >= 0, got {min_ttl_seconds!r}")
         self._conn = LockedConnection(MEMORY if path is None else path, setup=_setup)
         self._min_ttl = float(min_ttl_seconds)
         self._now = now
@@ -235,7 +240,7 @@ class KVNamespace:
         _check_key(key)
         type_ = type.get("type", "text") if isinstance(type, Mapping) else type
         if type_ not in _GET_TYPES:
-            raise ValueError(f"KV get() type must be one of {_GET_TYPES}, got {type_!r}")
+            raise InvalidValueError(f"KV get() type must be one of {_GET_TYPES}, got {type_!r}")
         now = self._now()
 
         def work(conn: sqlite3.Connection) -> tuple[bytes, str | None] | None:
@@ -293,7 +298,7 @@ class KVNamespace:
         for source in (options or {}, kwargs):
             for name, option in source.items():
                 if name not in _PUT_OPTION_NAMES:
-                    raise TypeError(
+                    raise WrongTypeError(
                         f"KV put() got an unknown option {name!r}; "
                         "supported: expiration, expirationTtl, metadata"
                     )
@@ -312,12 +317,14 @@ class KVNamespace:
         elif isinstance(value, bytes | bytearray | memoryview):
             data = bytes(value)
         else:
-            raise TypeError(
+            raise WrongTypeError(
                 f"KV values must be str or bytes, got {type(value).__name__}; "
                 "serialise objects with json.dumps(...) as you would JSON.stringify(...)"
             )
         if len(data) > MAX_VALUE_BYTES:
-            raise ValueError(f"KV value is {len(data)} bytes; the maximum is {MAX_VALUE_BYTES}")
+            raise InvalidValueError(
+                f"KV value is {len(data)} bytes; the maximum is {MAX_VALUE_BYTES}"
+            )
 
         now = self._now()
         expires_at = self._expiry(now, given.get("expiration"), given.get("expiration_ttl"))
@@ -326,7 +333,7 @@ class KVNamespace:
             metadata_text = json.dumps(given["metadata"], separators=(",", ":"))
             size = len(metadata_text.encode("utf-8"))
             if size > MAX_METADATA_BYTES:
-                raise ValueError(
+                raise InvalidValueError(
                     f"KV metadata is {size} bytes serialised; the maximum is {MAX_METADATA_BYTES}"
                 )
 
@@ -341,11 +348,11 @@ class KVNamespace:
 
     def _expiry(self, now: float, expiration: object, ttl: object) -> float | None:
         if expiration is not None and ttl is not None:
-            raise ValueError("KV put() takes either expiration or expirationTtl, not both")
+            raise InvalidValueError("KV put() takes either expiration or expirationTtl, not both")
         if ttl is not None:
             seconds = _check_seconds("expirationTtl", ttl)
             if seconds < self._min_ttl or seconds <= 0:
-                raise ValueError(
+                raise InvalidValueError(
                     f"KV expirationTtl must be at least {self._min_ttl:g} seconds "
                     f"(Cloudflare's minimum is {CLOUDFLARE_MIN_TTL_SECONDS}), got {ttl!r}"
                 )
@@ -353,7 +360,7 @@ class KVNamespace:
         if expiration is not None:
             at = _check_seconds("expiration", expiration)
             if at - now < self._min_ttl or at <= now:
-                raise ValueError(
+                raise InvalidValueError(
                     f"KV expiration must be at least {self._min_ttl:g} seconds in the future, "
                     f"got {expiration!r} ({at - now:.0f} s from now)"
                 )
@@ -394,12 +401,12 @@ class KVNamespace:
             options = dict(prefix)
             unknown = set(options) - {"prefix", "limit", "cursor"}
             if unknown:
-                raise TypeError(f"KV list() got unknown options {sorted(unknown)}")
+                raise WrongTypeError(f"KV list() got unknown options {sorted(unknown)}")
             prefix = options.get("prefix")
             limit = options.get("limit", limit)
             cursor = options.get("cursor", cursor)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ValueError(f"KV list() limit must be an int from 1 to 1000, got {limit!r}")
+            raise InvalidValueError(f"KV list() limit must be an int from 1 to 1000, got {limit!r}")
         after = "" if cursor is None else _decode_cursor(cursor)
         start = prefix or ""
         now = self._now()

@@ -37,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias, TypedDict, cast
 
+from ..errors import InvalidValueError, WrongTypeError
+
 MAX_KEY_BYTES = 1024
 MAX_LIST_LIMIT = 1000
 MAX_DELETE_KEYS = 1000
@@ -179,20 +181,22 @@ def _check_key(key: object) -> str:
 def _json_default(value: object) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    raise WrongTypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _check_string_map(name: str, value: object, allowed: frozenset[str] | None) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError(f"R2 {name} must be a dict of str to str, got {type(value).__name__}")
+        raise WrongTypeError(f"R2 {name} must be a dict of str to str, got {type(value).__name__}")
     result: dict[str, str] = {}
     for k, v in value.items():
         if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError(f"R2 {name} must map str to str, got {k!r}: {v!r}")
+            raise WrongTypeError(f"R2 {name} must map str to str, got {k!r}: {v!r}")
         if allowed is not None and k not in allowed:
-            raise ValueError(f"R2 {name} has unknown field {k!r}; allowed: {sorted(allowed)}")
+            raise InvalidValueError(
+                f"R2 {name} has unknown field {k!r}; allowed: {sorted(allowed)}"
+            )
         result[k] = v
     return result
 
@@ -373,7 +377,7 @@ class R2Bucket:
         opts = dict(options or {})
         unknown = set(opts) - {"httpMetadata", "customMetadata"}
         if unknown:
-            raise ValueError(
+            raise InvalidValueError(
                 f"R2 put() got unknown options {sorted(unknown)}; "
                 "supported: httpMetadata, customMetadata"
             )
@@ -394,7 +398,7 @@ class R2Bucket:
         elif isinstance(value, builtins.bytes | bytearray | memoryview):
             data = builtins.bytes(value)
         else:
-            raise TypeError(
+            raise WrongTypeError(
                 f"R2 values must be str, bytes or None, got {type(value).__name__}; "
                 "serialise objects with json.dumps(...) as you would JSON.stringify(...)"
             )
@@ -433,7 +437,9 @@ class R2Bucket:
         """
         batch = [keys] if isinstance(keys, str) else list(keys)
         if len(batch) > MAX_DELETE_KEYS:
-            raise ValueError(f"R2 delete() takes at most {MAX_DELETE_KEYS} keys, got {len(batch)}")
+            raise InvalidValueError(
+                f"R2 delete() takes at most {MAX_DELETE_KEYS} keys, got {len(batch)}"
+            )
         for key in batch:
             _check_key(key)
         await asyncio.to_thread(self._delete_sync, batch)
@@ -467,15 +473,17 @@ class R2Bucket:
             options = dict(prefix)
             unknown = set(options) - {"prefix", "limit", "cursor", "delimiter", "include"}
             if unknown:
-                raise ValueError(f"R2 list() got unknown options {sorted(unknown)}")
+                raise InvalidValueError(f"R2 list() got unknown options {sorted(unknown)}")
             prefix = options.get("prefix")
             limit = options.get("limit", limit)
             cursor = options.get("cursor", cursor)
             delimiter = options.get("delimiter", delimiter)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ValueError(f"R2 list() limit must be an int from 1 to 1000, got {limit!r}")
+            raise InvalidValueError(f"R2 list() limit must be an int from 1 to 1000, got {limit!r}")
         if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
-            raise ValueError(f"R2 list() delimiter must be a non-empty str, got {delimiter!r}")
+            raise InvalidValueError(
+                f"R2 list() delimiter must be a non-empty str, got {delimiter!r}"
+            )
         start = prefix or ""
         after, after_is_prefix = _decode_cursor(cursor) if cursor else ("", False)
 
@@ -529,4 +537,6 @@ def _decode_cursor(cursor: str) -> tuple[str, bool]:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
         return str(data["after"]), bool(data["prefix"])
     except (binascii.Error, UnicodeError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"R2 list cursor {cursor!r} is not a cursor returned by list()") from exc
+        raise InvalidValueError(
+            f"R2 list cursor {cursor!r} is not a cursor returned by list()"
+        ) from exc
