@@ -29,7 +29,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from adapter.devserver import (
     port_is_free,
     server_answers,
 )
-from worker import build_worker
+from worker import build_worker, exit_process
 from workflows import PortedWorkflow, discover_workflows
 
 ROOT = Path(__file__).resolve().parent
@@ -318,7 +317,7 @@ def main() -> None:
         code = 2
     except KeyboardInterrupt:
         code = 130
-    sys.exit(code)
+    exit_process(code)
 
 
 if __name__ == "__main__":

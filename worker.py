@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,8 +90,21 @@ async def main() -> None:
     log.info("worker stopped")
 
 
+def exit_process(code: int) -> None:
+    """Ends the process once its work is done, without running the interpreter's finalisation.
+
+    The Temporal SDK's Rust threads (client connection, runtime) may still call into Python while
+    the interpreter finalises, which aborts the process (``Fatal Python error: PyGILState_Release``,
+    exit -6) after a clean shutdown. Everything that matters has finished by now: flush and leave.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
     structlog.configure(
         processors=[structlog.processors.TimeStamper(fmt="iso"), structlog.dev.ConsoleRenderer()]
     )
     asyncio.run(main())
+    exit_process(0)
