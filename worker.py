@@ -28,7 +28,7 @@ import structlog
 from temporalio.worker import Worker
 
 from adapter import connect, create_worker, ensure_search_attributes
-from adapter._constants import DEFAULT_TASK_QUEUE
+from adapter._shared.constants import DEFAULT_TASK_QUEUE
 from workflows import discover_workflows
 
 log = structlog.get_logger("tempflare.worker")

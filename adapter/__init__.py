@@ -13,11 +13,11 @@ Write a workflow the Cloudflare way::
 run it with :func:`create_worker`, and start it with the :class:`Workflow` binding.
 """
 
-from .client import Workflow, WorkflowInstance, connect, map_status
-from .config import Durability, RetryConfig, StepConfig
-from .durations import Duration, parse_duration
-from .entrypoint import WorkflowEntrypoint
-from .errors import (
+from ._client.client import Workflow, WorkflowInstance, connect
+from ._shared.config import Durability, RetryConfig, StepConfig
+from ._shared.durations import Duration, parse_duration
+from ._shared.entrypoint import WorkflowEntrypoint
+from ._shared.errors import (
     InstanceAlreadyExistsError,
     InstanceFinishedError,
     InstanceNotFoundError,
@@ -36,8 +36,7 @@ from .errors import (
     WorkflowTimeoutError,
     WrongTypeError,
 )
-from .step import WorkflowStep
-from .types import (
+from ._shared.types import (
     ErrorInfo,
     InstanceStatus,
     InstanceStatusDetails,
@@ -46,8 +45,8 @@ from .types import (
     WorkflowEvent,
     WorkflowStepEvent,
 )
-from .validation import validate_instance_id
-from .worker import create_worker, ensure_search_attributes
+from ._worker.worker import create_worker, ensure_search_attributes
+from ._workflow.step import WorkflowStep
 
 __all__ = [
     "Durability",
@@ -85,7 +84,5 @@ __all__ = [
     "connect",
     "create_worker",
     "ensure_search_attributes",
-    "map_status",
     "parse_duration",
-    "validate_instance_id",
 ]

@@ -6,7 +6,7 @@ local development and for the test suite, so that neither needs Docker.
 
 Typical use::
 
-    from adapter.devserver import DevServer
+    from .devserver import DevServer
 
     with DevServer(port=7233, db_filename=Path(".temporal/dev.sqlite")) as server:
         print(server.address, server.ui_url)
@@ -76,8 +76,8 @@ from typing import IO, Any, Final
 
 from filelock import FileLock, Timeout, lock_descriptor, unlock_descriptor
 
-from adapter._constants import DEFAULT_NAMESPACE, DEFAULT_UI_PORT, SEARCH_ATTRIBUTES
-from adapter.errors import TempflareError
+from ._shared.constants import DEFAULT_NAMESPACE, DEFAULT_UI_PORT, SEARCH_ATTRIBUTES
+from ._shared.errors import TempflareError
 
 __all__ = [
     "CACHE_DIR_ENV",

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from adapter import InstanceStatus, Workflow
-from adapter.config import Durability
+from adapter._shared.config import Durability
 
 from .common import (
     BenchResult,

@@ -83,7 +83,7 @@ from adapter import (
     connect,
     create_worker,
 )
-from adapter._history import local_activity_marker, parse_attempt_id
+from adapter._shared.history_format import local_activity_marker, parse_attempt_id
 from adapter.devserver import DevServer, find_free_port
 
 T = TypeVar("T")

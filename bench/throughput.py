@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapter import Workflow, create_worker
-from adapter.config import Durability
+from adapter._shared.config import Durability
 
 from .common import (
     BenchResult,

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
 
-from adapter._history import local_activity_marker, summary_of
+from adapter._shared.history_format import local_activity_marker, summary_of
 
 T = TypeVar("T")
 

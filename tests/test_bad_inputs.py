@@ -42,8 +42,8 @@ from adapter import (
     create_worker,
     parse_duration,
 )
-from adapter.config import resolve_step_config
-from adapter.validation import validate_step_name
+from adapter._shared.config import resolve_step_config
+from adapter._shared.validation import validate_step_name
 
 from .helpers import eventually
 

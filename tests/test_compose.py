@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from adapter._constants import (
+from adapter._shared.constants import (
     DEFAULT_NAMESPACE,
     DEFAULT_TASK_QUEUE,
     SEARCH_ATTRIBUTES,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from adapter import RetryConfig, StepConfig, StepConfigError
-from adapter.config import resolve_step_config, retry_delay
+from adapter._shared.config import resolve_step_config, retry_delay
 
 
 def test_defaults_are_cloudflare_production_defaults() -> None:

@@ -24,7 +24,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
 from adapter import devserver
-from adapter._constants import SEARCH_ATTRIBUTES
+from adapter._shared.constants import SEARCH_ATTRIBUTES
 from adapter.devserver import (
     TEMPORAL_CLI_VERSION,
     DevServer,

@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from adapter import StepConfigError, Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter._workflow import WorkerRuntime, build_workflow_class
+from adapter._workflow.definition import WorkerRuntime, build_workflow_class
 
 from .durability_worker import Ledgered
 from .helpers import StepAttempt, attempts_in, describe_events
@@ -134,7 +134,7 @@ async def test_bad_durability_is_refused_with_the_value_and_the_choices(
         class Bad(WorkflowEntrypoint[None, None], durability="eventually"):  # type: ignore[arg-type]
             pass
 
-    from adapter.config import resolve_step_config
+    from adapter._shared.config import resolve_step_config
 
     with pytest.raises(StepConfigError, match="durability must be one of"):
         resolve_step_config("s", {"durability": "sometimes"})

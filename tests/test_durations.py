@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from adapter import parse_duration
-from adapter.durations import ACCEPTED_FORMS, to_millis
+from adapter._shared.durations import ACCEPTED_FORMS, to_millis
 
 
 @pytest.mark.parametrize(

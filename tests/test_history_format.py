@@ -2,7 +2,12 @@
 
 import pytest
 
-from adapter._history import attempt_id, parse_attempt_id, parse_timer_label, timer_label
+from adapter._shared.history_format import (
+    attempt_id,
+    parse_attempt_id,
+    parse_timer_label,
+    timer_label,
+)
 
 
 @pytest.mark.parametrize(("name", "count", "attempt"), [("charge", 1, 1), ("a#b@c #2", 3, 12)])

@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep, create_worker
-from adapter._workflow import WorkerRuntime, build_workflow_class
+from adapter._workflow.definition import WorkerRuntime, build_workflow_class
 from adapter.devserver import ensure_temporal_cli
 
 from .helpers import describe_events, eventually, step_attempts, timers

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from adapter import InstanceStatus, WorkflowEvent, WorkflowStep
-from adapter._constants import STATUS_QUERY
+from adapter._shared.constants import STATUS_QUERY
 from workflows.seed001_race import RaceParams, RaceWorkflow
 
 from .helpers import eventually, step_attempts

@@ -4,7 +4,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus as T
 
 from adapter import InstanceStatus as S
-from adapter import map_status
+from adapter._client.client import map_status
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from activities.seed000_approval import execute_approved_action, send_approval_request
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep, WorkflowTimeoutError
-from adapter.durations import Duration
+from adapter._shared.durations import Duration
 
 from .seed000_env import Seed000Env
 

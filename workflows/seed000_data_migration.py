@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from activities.seed000_migration import migrate_batch, update_progress
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.durations import Duration
+from adapter._shared.durations import Duration
 
 from .seed000_env import Seed000Env
 

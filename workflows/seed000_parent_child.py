@@ -25,7 +25,7 @@ from activities.seed000_orchestration import (
     start_payment_workflow,
 )
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.durations import Duration
+from adapter._shared.durations import Duration
 
 from .seed000_env import Seed000Env
 

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, WrongTypeError
 
 _JSON_WORD = re.compile(r"\bjson\b", re.IGNORECASE)
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)

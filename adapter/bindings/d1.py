@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, overload
 
-from ..errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, WrongTypeError
 from ._sqlite import LockedConnection
 
 #: A value that can be bound to a ``?`` placeholder (``bool`` is stored as 0/1, as D1 does).

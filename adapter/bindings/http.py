@@ -31,7 +31,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 import httpx
 
-from ..errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, WrongTypeError
 
 #: Request bodies: text is sent as UTF-8 with ``text/plain;charset=UTF-8`` unless a
 #: ``Content-Type`` is given, as the Fetch API does.

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeAlias, TypedDict, overload
 
-from ..errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, WrongTypeError
 from ._sqlite import MEMORY, LockedConnection
 
 #: Cloudflare's limits.

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias, TypedDict, cast
 
-from ..errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, WrongTypeError
 
 MAX_KEY_BYTES = 1024
 MAX_LIST_LIMIT = 1000

@@ -18,12 +18,12 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import WorkflowExecutionStatus
 
-from .._constants import MODIFIERS_MEMO
-from .._history import attempt_outcomes
-from .._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
-from ..client import Workflow, WorkflowInstance, register_start_hook
-from ..step import validate_event_type
-from ..types import ErrorInfo, InstanceStatus
+from .._client.client import Workflow, WorkflowInstance, register_start_hook
+from .._shared.constants import MODIFIERS_MEMO
+from .._shared.history_format import attempt_outcomes
+from .._shared.modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
+from .._shared.types import ErrorInfo, InstanceStatus
+from .._shared.validation import validate_event_type
 
 PREFIX = "[WorkflowIntrospector]"
 

@@ -26,10 +26,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from ..client import Workflow, connect
+from .._client.client import Workflow, connect
+from .._shared.entrypoint import WorkflowEntrypoint
+from .._worker.worker import create_worker, ensure_search_attributes
 from ..devserver import dev_server_extra_args, ensure_temporal_cli
-from ..entrypoint import WorkflowEntrypoint
-from ..worker import create_worker, ensure_search_attributes
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -25,15 +25,15 @@ from temporalio.worker import (
     WorkflowReplayResult,
 )
 
-from ._activity import make_step_activity
-from ._constants import SEARCH_ATTRIBUTES
-from ._workflow import WorkerRuntime, build_workflow_class
-from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, DURABILITIES, Durability
-from .durations import Duration
-from .entrypoint import WorkflowEntrypoint
-from .errors import InvalidValueError, WrongTypeError
-from .step import _activity_definition
-from .validation import quote, validate_task_queue
+from .._shared.config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, DURABILITIES, Durability
+from .._shared.constants import SEARCH_ATTRIBUTES
+from .._shared.durations import Duration
+from .._shared.entrypoint import WorkflowEntrypoint
+from .._shared.errors import InvalidValueError, WrongTypeError
+from .._shared.validation import quote, validate_task_queue
+from .._workflow.callbacks import activity_definition
+from .._workflow.definition import WorkerRuntime, build_workflow_class
+from .activity import make_step_activity
 
 log = structlog.get_logger(__name__)
 
@@ -119,7 +119,7 @@ def create_worker(
         env=env,
         default_retry_delay=default_retry_delay,
         registered_activities=frozenset(
-            remote.name for remote in map(_activity_definition, activities) if remote
+            remote.name for remote in map(activity_definition, activities) if remote
         ),
         use_search_attributes=use_search_attributes,
         durability=durability,

@@ -18,7 +18,7 @@ from typing import Any
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 
-from ._constants import STEP_ELSEWHERE
+from .constants import STEP_ELSEWHERE
 
 #: The marker name sdk-core gives local-activity results.
 LOCAL_ACTIVITY_MARKER = "core_local_activity"

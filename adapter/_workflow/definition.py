@@ -17,16 +17,17 @@ from temporalio import workflow
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from ._activity import StepRegistry
-from ._constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
-from ._modifiers import Modifications
-from .config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
-from .durations import Duration
-from .entrypoint import WorkflowEntrypoint, validate_params
-from .errors import WrongTypeError, error_name
-from .results import encode_output, is_engine_exception
-from .step import InstanceState, WorkflowStep
-from .types import InstanceStatus, WorkflowEvent
+from .._shared.config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
+from .._shared.constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from .._shared.durations import Duration
+from .._shared.entrypoint import WorkflowEntrypoint, validate_params
+from .._shared.errors import WrongTypeError, error_name
+from .._shared.modifiers import Modifications
+from .._shared.registry import StepRegistry
+from .._shared.results import encode_output, is_engine_exception
+from .._shared.types import InstanceStatus, WorkflowEvent
+from .state import InstanceState
+from .step import WorkflowStep
 
 
 class StepModifiers(Protocol):

@@ -31,16 +31,15 @@ from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ._constants import (
+from .._shared.constants import (
     DEFAULT_ADDRESS,
     DEFAULT_NAMESPACE,
     PAUSE_UPDATE,
     RESUME_UPDATE,
     STATUS_SEARCH_ATTRIBUTE,
 )
-from ._restart import reset_to_first_workflow_task, restart_from_step
-from .entrypoint import WorkflowEntrypoint, validate_params
-from .errors import (
+from .._shared.entrypoint import WorkflowEntrypoint, validate_params
+from .._shared.errors import (
     InstanceAlreadyExistsError,
     InstanceFinishedError,
     InstanceNotFoundError,
@@ -49,8 +48,8 @@ from .errors import (
     InvalidValueError,
     WrongTypeError,
 )
-from .types import ErrorInfo, InstanceStatus, InstanceStatusDetails
-from .validation import (
+from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails
+from .._shared.validation import (
     check_payload_size,
     quote,
     validate_batch,
@@ -59,6 +58,7 @@ from .validation import (
     validate_instance_id,
     validate_task_queue,
 )
+from .restart import reset_to_first_workflow_task, restart_from_step
 
 ParamsT = TypeVar("ParamsT")
 

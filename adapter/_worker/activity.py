@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -25,44 +24,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from ._constants import STEP_ELSEWHERE
-from ._modifiers import USE_CALLBACK
-from .errors import NonRetryableError, WorkflowFatalError, error_name
-from .results import encode_step_result, is_engine_exception
-from .types import StepContext, StepInfo
-
-
-@dataclass
-class StepEntry:
-    """A registered step callback and what one attempt needs to know."""
-
-    callback: Callable[..., Any]
-    name: str
-    count: int
-    config_view: dict[str, Any]
-    timeout_seconds: float
-    mock: Callable[[int], Any] | None = None
-    #: The callback's return annotation: its result must come back as that type.
-    result_type: Any = None
-
-
-class StepRegistry:
-    """Callbacks of the steps in flight in this worker process, keyed by run and step key."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], StepEntry] = {}
-
-    def put(self, run_id: str, key: str, entry: StepEntry) -> None:
-        """Registers a step callback for the duration of the step."""
-        self._entries[(run_id, key)] = entry
-
-    def pop(self, run_id: str, key: str) -> None:
-        """Forgets a step callback once the step has finished."""
-        self._entries.pop((run_id, key), None)
-
-    def get(self, run_id: str, key: str) -> StepEntry | None:
-        """Looks a step callback up."""
-        return self._entries.get((run_id, key))
+from .._shared.constants import STEP_ELSEWHERE
+from .._shared.errors import NonRetryableError, WorkflowFatalError, error_name
+from .._shared.modifiers import USE_CALLBACK
+from .._shared.registry import StepEntry, StepRegistry
+from .._shared.results import encode_step_result, is_engine_exception
+from .._shared.types import StepContext, StepInfo
 
 
 def _wants_context(callback: Callable[..., Any]) -> bool:

@@ -17,11 +17,16 @@ from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from ._constants import MODIFIERS_MEMO
-from ._history import attempt_outcomes, parse_attempt_id, parse_timer_label, summary_of
-from ._modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
-from .errors import StepNotFoundError
-from .validation import validate_from_step
+from .._shared.constants import MODIFIERS_MEMO
+from .._shared.errors import StepNotFoundError
+from .._shared.history_format import (
+    attempt_outcomes,
+    parse_attempt_id,
+    parse_timer_label,
+    summary_of,
+)
+from .._shared.modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
+from .._shared.validation import validate_from_step
 
 
 async def _history(client: Client, instance_id: str) -> tuple[list[HistoryEvent], Any]:

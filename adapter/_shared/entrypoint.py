@@ -16,7 +16,7 @@ from .config import DURABILITIES, Durability
 from .errors import InvalidValueError
 
 if TYPE_CHECKING:
-    from .step import WorkflowStep
+    from .._workflow.step import WorkflowStep
     from .types import WorkflowEvent
 
 EnvT = TypeVar("EnvT")

@@ -1,0 +1,2 @@
+"""Workflow-side code: runs inside Temporal workflows and stays deterministic. Imports only
+:mod:`adapter._shared`."""
