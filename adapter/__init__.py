@@ -46,6 +46,7 @@ from ._shared.types import (
     WorkflowStepEvent,
 )
 from ._worker.worker import create_worker, ensure_search_attributes
+from ._workflow.log import WorkflowLogger, get_logger
 from ._workflow.step import WorkflowStep
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "WorkflowEvent",
     "WorkflowFatalError",
     "WorkflowInstance",
+    "WorkflowLogger",
     "WorkflowStep",
     "WorkflowStepError",
     "WorkflowStepEvent",
@@ -84,5 +86,6 @@ __all__ = [
     "connect",
     "create_worker",
     "ensure_search_attributes",
+    "get_logger",
     "parse_duration",
 ]

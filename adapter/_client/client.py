@@ -56,6 +56,7 @@ from .._shared.validation import (
     validate_event_type,
     validate_from_step,
     validate_instance_id,
+    validate_options,
     validate_task_queue,
 )
 from .restart import reset_to_first_workflow_task, restart_from_step
@@ -240,6 +241,9 @@ class WorkflowInstance:
     async def restart(self, from_step: Mapping[str, Any] | None = None) -> None:
         """Runs the instance again from the start, with the same id and original params.
 
+        Cloudflare's options form, ``restart({"from": {"name": ..., "count": ..., "type": ...}})``,
+        is accepted too.
+
         Without ``from_step``, this is a Temporal reset to the first workflow task: step results
         and buffered events are discarded and every step runs again. It works from any status.
 
@@ -253,24 +257,38 @@ class WorkflowInstance:
             WrongTypeError: ``from_step`` is not a dict.
             InvalidValueError: ``from_step`` has unknown keys or values of the wrong type.
         """
+        if isinstance(from_step, Mapping) and "from" in from_step:
+            from_step = validate_options(from_step, "restart options", {"from"})["from"]
         if from_step is None:
             await reset_to_first_workflow_task(self._client, self.id)
         else:
             validate_from_step(from_step)  # before any read, so a typo costs no round trip
             await restart_from_step(self._client, self.id, from_step)
 
-    async def send_event(self, type: str, payload: Any = None) -> None:
+    async def send_event(self, type: str | Mapping[str, Any], payload: Any = None) -> None:
         """Sends an event: a Temporal signal named ``type`` carrying ``payload``.
+
+        Cloudflare's form, ``send_event({"type": ..., "payload": ...})``, is accepted too.
 
         Raises:
             InvalidEventTypeError: The type is invalid.
             InvalidParamsError: The payload is not serialisable or over 1 MiB.
             InstanceFinishedError: The instance is complete, errored or terminated.
         """
-        validate_event_type(type)
+        if isinstance(type, Mapping):
+            if payload is not None:
+                raise InvalidValueError(
+                    "send_event takes either a dict {'type', 'payload'} or (type, payload), "
+                    "not both: move the payload into the dict."
+                )
+            options = validate_options(type, "send_event options", {"type", "payload"})
+            event_type, payload = options.get("type"), options.get("payload")
+        else:
+            event_type = type
+        checked = validate_event_type(event_type)
         _check_size(self._client, payload, "event payload")
         await self._require_live("send an event to")
-        await self.handle.signal(type, payload)
+        await self.handle.signal(checked, payload)
 
     sendEvent = send_event
 
@@ -356,11 +374,14 @@ class Workflow(Generic[ParamsT]):
             memo=dict(memo) if memo else None,
         )
 
-    async def create(self, id: str | None = None, params: ParamsT | Any = None) -> WorkflowInstance:
+    async def create(
+        self, id: str | Mapping[str, Any] | None = None, params: ParamsT | Any = None
+    ) -> WorkflowInstance:
         """Creates and starts an instance.
 
         Args:
-            id: The instance id; a random UUID when omitted.
+            id: The instance id; a random UUID when omitted. Cloudflare's options dict,
+                ``create({"id": ..., "params": ...})`` (both keys optional), is accepted too.
             params: The payload ``run()`` receives as ``event.payload``.
 
         Raises:
@@ -368,6 +389,14 @@ class Workflow(Generic[ParamsT]):
             InvalidParamsError: The params fail validation or are over 1 MiB.
             InstanceAlreadyExistsError: An instance with this id exists.
         """
+        if isinstance(id, Mapping):
+            if params is not None:
+                raise InvalidValueError(
+                    "create takes either a dict {'id', 'params'} or (id, params), not both: "
+                    "move the params into the dict."
+                )
+            options = validate_options(id, "create options", {"id", "params"})
+            id, params = options.get("id"), options.get("params")
         instance_id, params = self._prepare(id, params)
         try:
             await self._start(instance_id, params)

@@ -150,18 +150,27 @@ def validate_batch(items: object) -> list[Mapping[str, Any]]:
             f"create_batch takes 1 to {MAX_BATCH} items, got {len(batch)}; split the batch."
         )
     for item in batch:
-        if not isinstance(item, Mapping):
-            raise WrongTypeError(
-                f"create_batch item {quote(item)} must be a dict {{'id': ..., 'params': ...}} "
-                "(both keys optional)."
-            )
-        unknown = sorted(map(str, set(item) - {"id", "params"}))
-        if unknown:
-            raise InvalidValueError(
-                f"create_batch item {quote(dict(item))} has unknown key(s) {unknown}; "
-                "expected 'id' and 'params'."
-            )
+        validate_options(item, "create_batch item", {"id", "params"})
     return batch
+
+
+def validate_options(options: object, what: str, keys: set[str]) -> Mapping[str, Any]:
+    """A Cloudflare options dict (``create({"id", "params"})``, ``send_event({"type",
+    "payload"})``...): a mapping whose keys are all among ``keys`` (each optional).
+
+    Raises:
+        WrongTypeError: ``options`` is not a mapping.
+        InvalidValueError: It has a key not in ``keys``.
+    """
+    expected = ", ".join(repr(k) for k in sorted(keys))
+    if not isinstance(options, Mapping):
+        raise WrongTypeError(f"{what} {quote(options)} must be a dict with keys {expected}.")
+    unknown = sorted(map(str, set(options) - keys))
+    if unknown:
+        raise InvalidValueError(
+            f"{what} {quote(dict(options))} has unknown key(s) {unknown}; expected {expected}."
+        )
+    return options
 
 
 def validate_from_step(from_step: object) -> tuple[str, int, str]:
@@ -211,6 +220,7 @@ __all__ = [
     "validate_event_type",
     "validate_from_step",
     "validate_instance_id",
+    "validate_options",
     "validate_step_name",
     "validate_task_queue",
 ]

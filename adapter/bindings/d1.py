@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, overload
 
-from .._shared.errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 from ._sqlite import LockedConnection
 
 #: A value that can be bound to a ``?`` placeholder (``bool`` is stored as 0/1, as D1 does).
@@ -36,7 +36,7 @@ _Row: TypeAlias = dict[str, Any]
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
-class D1Error(Exception):
+class D1Error(TempflareError):
     """A statement failed; the message quotes SQLite's error and the offending SQL.
 
     Attributes:

@@ -31,7 +31,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 import httpx
 
-from .._shared.errors import InvalidValueError, WrongTypeError
+from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 
 #: Request bodies: text is sent as UTF-8 with ``text/plain;charset=UTF-8`` unless a
 #: ``Content-Type`` is given, as the Fetch API does.
@@ -42,7 +42,7 @@ _INIT_KEYS: Final = frozenset({"method", "headers", "body", "json", "redirect"})
 _UNSET: Final[Any] = object()
 
 
-class FetchError(Exception):
+class FetchError(TempflareError):
     """The request failed before a response arrived (DNS, connection, timeout, redirect).
 
     An HTTP error status is *not* a FetchError: check :attr:`Response.ok`, as with ``fetch``.

@@ -59,7 +59,7 @@ HTTP_METADATA_FIELDS = frozenset(
 R2Value: TypeAlias = str | bytes | bytearray | memoryview | None
 
 
-class R2KeyError(ValueError):
+class R2KeyError(InvalidValueError):
     """An object key that cannot be used; the message says why.
 
     Attributes:

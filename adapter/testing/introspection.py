@@ -20,6 +20,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from .._client.client import Workflow, WorkflowInstance, register_start_hook
 from .._shared.constants import MODIFIERS_MEMO
+from .._shared.errors import TempflareError
 from .._shared.history_format import attempt_outcomes
 from .._shared.modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
 from .._shared.types import ErrorInfo, InstanceStatus
@@ -28,7 +29,7 @@ from .._shared.validation import validate_event_type
 PREFIX = "[WorkflowIntrospector]"
 
 
-class IntrospectionError(AssertionError):
+class IntrospectionError(TempflareError, AssertionError):
     """A modifier was misused, or an awaited result or status can never come."""
 
 
