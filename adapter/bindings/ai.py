@@ -389,7 +389,7 @@ def _import_anthropic() -> Any:
         import anthropic
     except ImportError as exc:
         raise ImportError(
-            "AnthropicAI needs the anthropic SDK: pip install 'tempflare[anthropic]'"
+            "AnthropicAI needs the anthropic SDK: pip install 'tempflare[ai]'"
         ) from exc
     return anthropic
 

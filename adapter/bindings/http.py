@@ -29,7 +29,12 @@ import json as _json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias
 
-import httpx
+try:
+    import httpx
+except ImportError as missing:  # pragma: no cover - exercised in a subprocess by the wheel test
+    raise ImportError(
+        "adapter.bindings needs httpx: pip install 'tempflare[bindings]'"
+    ) from missing
 
 from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 
