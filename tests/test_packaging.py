@@ -13,8 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_wheel_holds_adapter_alone(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"]
-        + ["-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=300,
