@@ -51,6 +51,7 @@ from .._shared.errors import (
 from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails
 from .._shared.validation import (
     check_payload_size,
+    options_or_arguments,
     quote,
     validate_batch,
     validate_event_type,
@@ -275,16 +276,7 @@ class WorkflowInstance:
             InvalidParamsError: The payload is not serialisable or over 1 MiB.
             InstanceFinishedError: The instance is complete, errored or terminated.
         """
-        if isinstance(type, Mapping):
-            if payload is not None:
-                raise InvalidValueError(
-                    "send_event takes either a dict {'type', 'payload'} or (type, payload), "
-                    "not both: move the payload into the dict."
-                )
-            options = validate_options(type, "send_event options", {"type", "payload"})
-            event_type, payload = options.get("type"), options.get("payload")
-        else:
-            event_type = type
+        event_type, payload = options_or_arguments(type, payload, "send_event", ("type", "payload"))
         checked = validate_event_type(event_type)
         _check_size(self._client, payload, "event payload")
         await self._require_live("send an event to")
@@ -389,15 +381,8 @@ class Workflow(Generic[ParamsT]):
             InvalidParamsError: The params fail validation or are over 1 MiB.
             InstanceAlreadyExistsError: An instance with this id exists.
         """
-        if isinstance(id, Mapping):
-            if params is not None:
-                raise InvalidValueError(
-                    "create takes either a dict {'id', 'params'} or (id, params), not both: "
-                    "move the params into the dict."
-                )
-            options = validate_options(id, "create options", {"id", "params"})
-            id, params = options.get("id"), options.get("params")
-        instance_id, params = self._prepare(id, params)
+        given_id, params = options_or_arguments(id, params, "create", ("id", "params"))
+        instance_id, params = self._prepare(given_id, params)
         try:
             await self._start(instance_id, params)
         except WorkflowAlreadyStartedError:

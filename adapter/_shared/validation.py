@@ -58,22 +58,24 @@ def validate_step_name(name: object) -> str:
     return name
 
 
+def _check_name(value: object, what: str, limit: int, error: type[Exception], fix: str) -> str:
+    """Cloudflare's rule for ids and event types: 1 to ``limit`` characters of
+    ``[a-zA-Z0-9_][a-zA-Z0-9-_]*``, matched in full (no trailing newline)."""
+    if not isinstance(value, str) or len(value) > limit or not NAME_PATTERN.fullmatch(value):
+        raise error(
+            f"Invalid {what} {quote(value)}: it must be 1 to {limit} characters of letters, "
+            f"digits, '-' and '_', not starting with '-'.{fix}"
+        )
+    return value
+
+
 def validate_event_type(event_type: object) -> str:
     """Cloudflare's event-type rule: 1 to 100 characters of ``[a-zA-Z0-9_][a-zA-Z0-9-_]*``.
 
     Raises:
         InvalidEventTypeError: The type breaks the rule; the message quotes it.
     """
-    if (
-        not isinstance(event_type, str)
-        or len(event_type) > MAX_EVENT_TYPE_LENGTH
-        or not NAME_PATTERN.fullmatch(event_type)
-    ):
-        raise InvalidEventTypeError(
-            f"Invalid event type {quote(event_type)}: it must be 1 to {MAX_EVENT_TYPE_LENGTH} "
-            "characters of letters, digits, '-' and '_', not starting with '-'."
-        )
-    return event_type
+    return _check_name(event_type, "event type", MAX_EVENT_TYPE_LENGTH, InvalidEventTypeError, "")
 
 
 def validate_instance_id(instance_id: object) -> str:
@@ -82,17 +84,13 @@ def validate_instance_id(instance_id: object) -> str:
     Raises:
         InvalidInstanceIdError: The id breaks the rule; the message quotes it.
     """
-    if (
-        not isinstance(instance_id, str)
-        or len(instance_id) > MAX_INSTANCE_ID_LENGTH
-        or not NAME_PATTERN.fullmatch(instance_id)
-    ):
-        raise InvalidInstanceIdError(
-            f"Invalid instance id {quote(instance_id)}: it must be 1 to "
-            f"{MAX_INSTANCE_ID_LENGTH} characters of letters, digits, '-' and '_', not starting "
-            "with '-'. Omit it to get a random UUID."
-        )
-    return instance_id
+    return _check_name(
+        instance_id,
+        "instance id",
+        MAX_INSTANCE_ID_LENGTH,
+        InvalidInstanceIdError,
+        " Omit it to get a random UUID.",
+    )
 
 
 def validate_task_queue(task_queue: object) -> str:
@@ -152,6 +150,28 @@ def validate_batch(items: object) -> list[Mapping[str, Any]]:
     for item in batch:
         validate_options(item, "create_batch item", {"id", "params"})
     return batch
+
+
+def options_or_arguments(
+    first: object, second: object, call: str, keys: tuple[str, str]
+) -> tuple[Any, Any]:
+    """The two arguments of a call that also takes Cloudflare's options dict: ``create(id,
+    params)`` or ``create({"id", "params"})``, ``send_event(type, payload)`` or
+    ``send_event({"type", "payload"})``.
+
+    Raises:
+        InvalidValueError: Both a dict and a second argument were given, or the dict has an
+            unknown key.
+    """
+    if not isinstance(first, Mapping):
+        return first, second
+    if second is not None:
+        raise InvalidValueError(
+            f"{call} takes either a dict {{{keys[0]!r}, {keys[1]!r}}} or ({keys[0]}, {keys[1]}), "
+            f"not both: move the {keys[1]} into the dict."
+        )
+    options = validate_options(first, f"{call} options", set(keys))
+    return options.get(keys[0]), options.get(keys[1])
 
 
 def validate_options(options: object, what: str, keys: set[str]) -> Mapping[str, Any]:
@@ -215,6 +235,7 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "MAX_STEP_NAME_LENGTH",
     "check_payload_size",
+    "options_or_arguments",
     "quote",
     "validate_batch",
     "validate_event_type",
