@@ -1,8 +1,8 @@
 """Per-step durability on the real server: where each step's result is when the next starts,
 what a killed worker runs again, how durability is chosen, and what status costs in history.
 
-The kill tests run the worker in a child process (``tests/durability_worker.py``) and SIGKILL it
-while a step is in flight, then start another and check the ledger of callback runs.
+The kill tests run the worker in a child process (``tests/core/durability_worker.py``) and
+SIGKILL it while a step is in flight, then start another and check the ledger of callback runs.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from temporalio.worker import Replayer
 from adapter import StepConfigError, Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
 from adapter._workflow.definition import WorkerRuntime, build_workflow_class
 
+from ..helpers import StepAttempt, attempts_in, describe_events
 from .durability_worker import Ledgered
-from .helpers import StepAttempt, attempts_in, describe_events
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLIENT: dict[str, Client] = {}
 SEEN: dict[str, list[list[str]]] = {}
 
@@ -210,7 +210,7 @@ def worker_process(
     address: str, task_queue: str, durability: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.durability_worker", address, task_queue, durability],
+        [sys.executable, "-m", "tests.core.durability_worker", address, task_queue, durability],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ import pytest
 from adapter import NonRetryableError, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
 from adapter.testing import IntrospectionError, introspect_workflow, introspect_workflow_instance
 
-from .helpers import step_attempts, timers
+from ..helpers import step_attempts, timers
 
 pytestmark = pytest.mark.server
 

@@ -20,7 +20,7 @@ from adapter import (
     WorkflowTimeoutError,
 )
 
-from .helpers import step_attempts, timers
+from ..helpers import step_attempts, timers
 
 pytestmark = pytest.mark.server
 
@@ -114,7 +114,7 @@ async def test_default_config_is_5_retries_10s_exponential_10min(tempflare_worke
         async def first_timer() -> list[Any]:
             return await timers(instance.handle)
 
-        from .helpers import eventually
+        from ..helpers import eventually
 
         found = await eventually(first_timer, bool)
         await instance.terminate()

@@ -1,6 +1,6 @@
 """A worker process for the durability tests, which kill it with SIGKILL mid-run.
 
-``python -m tests.durability_worker <address> <task queue> <ledger file> <durability>`` runs
+``python -m tests.core.durability_worker <address> <task queue> <ledger file> <durability>`` runs
 :class:`Ledgered` until killed. Every step callback appends a line to the ledger file before and
 after its work, so the test can tell which steps ran again after the kill.
 """

@@ -17,7 +17,7 @@ from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep, c
 from adapter._workflow.definition import WorkerRuntime, build_workflow_class
 from adapter.devserver import ensure_temporal_cli
 
-from .helpers import describe_events, eventually, step_attempts, timers
+from ..helpers import describe_events, eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 

@@ -25,7 +25,7 @@ from temporalio.client import Client
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dockerfile_sources() -> list[str]:

@@ -30,7 +30,7 @@ from adapter.devserver import (
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: A demo that completes in about two seconds.
 DEMO = "seed001_race"
 

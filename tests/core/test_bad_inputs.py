@@ -45,7 +45,7 @@ from adapter import (
 from adapter._shared.config import resolve_step_config
 from adapter._shared.validation import validate_step_name
 
-from .helpers import eventually
+from ..helpers import eventually
 
 pytestmark = pytest.mark.server
 

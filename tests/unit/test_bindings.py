@@ -782,5 +782,5 @@ def test_default_ai_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(default_ai(), AnthropicAI)
 
     monkeypatch.setitem(sys.modules, "anthropic", None)  # makes `import anthropic` fail
-    with pytest.raises(ImportError, match=r"pip install 'tempflare\[anthropic\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'tempflare\[ai\]'"):
         default_ai()

@@ -24,7 +24,7 @@ from adapter import (
     create_worker,
 )
 
-from .helpers import eventually, timers
+from ..helpers import eventually, timers
 
 pytestmark = pytest.mark.server
 

@@ -26,7 +26,7 @@ from adapter import (
     create_worker,
 )
 
-from .helpers import event_types, eventually, step_attempts, timers
+from ..helpers import event_types, eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 

@@ -275,7 +275,7 @@ def test_concurrent_callers_build_once(isolated_env: Path, tmp_path: Path) -> No
         **os.environ,
         "PATH": str(fake_go_dir),
         devserver.CACHE_DIR_ENV: str(isolated_env),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     code = "from adapter.devserver import ensure_temporal_cli; print(ensure_temporal_cli())"
     procs = [
