@@ -1,8 +1,8 @@
-"""The seed 000 test harness around the stand-in services of :mod:`activities.seed000_demo`.
+"""The seed 000 test harness around the stand-in services of :mod:`activities._demo.services`.
 
-:func:`seed000_harness` starts the services (:class:`Seed000Services`), adds a SQLite D1
+:func:`seed000_harness` starts the services (:class:`SharedServices`), adds a SQLite D1
 database and KV namespace in a directory and builds the
-:class:`~workflows.seed000_env.Seed000Env`. The fakes are re-exported here for the tests.
+:class:`~workflows._shared_env.SharedEnv`. The fakes are re-exported here for the tests.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from typing import Any
 
 from temporalio.client import Client
 
-from activities.seed000_demo import (
+from activities._demo.services import (
     ApiService,
     ExternalApi,
     Job,
     JobProcessor,
     Notifier,
     PaymentGateway,
-    Seed000Services,
+    SharedServices,
 )
-from workflows.seed000_env import Seed000Env, prepare_env
+from workflows._shared_env import SharedEnv, prepare_env
 
 __all__ = [
     "FAST_RETRIES",
@@ -35,7 +35,7 @@ __all__ = [
     "JobProcessor",
     "Notifier",
     "PaymentGateway",
-    "Seed000Services",
+    "SharedServices",
     "seed000_harness",
 ]
 
@@ -48,8 +48,8 @@ FAST_RETRIES: dict[str, Any] = {"default_retry_delay": "20 milliseconds"}
 class Harness:
     """What a seed 000 test works with: the services, the env, and SQL helpers."""
 
-    services: Seed000Services
-    env: Seed000Env
+    services: SharedServices
+    env: SharedEnv
 
     @property
     def gateway(self) -> PaymentGateway:
@@ -84,7 +84,7 @@ async def seed000_harness(
     data_dir: Path, client: Client, task_queue: str, **env_options: Any
 ) -> AsyncIterator[Harness]:
     """Starts the services, builds the env in ``data_dir`` and applies the schema."""
-    with Seed000Services() as services:
+    with SharedServices() as services:
         env = services.build_env(
             client=client, task_queue=task_queue, data_dir=data_dir, **env_options
         )

@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from activities.seed001_demo import demo_records
+from activities._demo.demo_server import demo_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import json, urllib.request
-from activities.seed001_demo import ensure_demo_services
+from activities._demo.demo_server import ensure_demo_services
 base = ensure_demo_services()
 with urllib.request.urlopen(base + "/records.json", timeout=10) as response:
     print(json.dumps({"base": base, "records": len(json.load(response))}))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from workflows.seed000_approval import EVENT_TYPE, ApprovalWorkflow
+from workflows.human_in_the_loop.approval_with_escalation import EVENT_TYPE, ApprovalWorkflow
 
 from .helpers import eventually, step_attempts, timers
 from .seed000_services import FAST_RETRIES, Harness, seed000_harness

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from workflows.seed000_circuit_breaker import CircuitBreakerWorkflow
+from workflows.resilience.circuit_breaker import CircuitBreakerWorkflow
 
 from .helpers import step_attempts
 from .seed000_services import FAST_RETRIES, ExternalApi, Harness, seed000_harness

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from workflows.seed000_data_migration import DataMigrationWorkflow, js_round
+from workflows.long_running.migration_with_progress import DataMigrationWorkflow, js_round
 
 from .helpers import step_attempts, timers
 from .seed000_services import FAST_RETRIES, Harness, seed000_harness

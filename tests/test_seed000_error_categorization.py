@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from activities.seed000_api import ApiError, should_retry
-from workflows.seed000_error_categorization import ErrorCategorizationWorkflow
+from activities.resilience.retry_by_error_category import ApiError, should_retry
+from workflows.resilience.retry_by_error_category import ErrorCategorizationWorkflow
 
 from .helpers import step_attempts
 from .seed000_services import FAST_RETRIES, ApiService, Harness, seed000_harness

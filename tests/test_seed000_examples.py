@@ -12,24 +12,23 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from adapter import Workflow
-from workflows.seed000_env import all_workflows, prepare_env
+from workflows._shared_env import all_workflows, prepare_env
 
-from .seed000_services import Seed000Services
+from .seed000_services import SharedServices
 
 pytestmark = pytest.mark.server
 
 MODULES = [
-    "seed000_payment",
-    "seed000_order_upsert",
-    "seed000_error_categorization",
-    "seed000_circuit_breaker",
-    "seed000_graceful_degradation",
-    "seed000_video_processing",
-    "seed000_data_migration",
-    "seed000_approval",
-    "seed000_parent_child",
-    "seed000_fulfillment",
-    "seed000_monitoring",
+    "idempotency.charge_with_idempotency_key",
+    "idempotency.order_upsert",
+    "resilience.retry_by_error_category",
+    "resilience.circuit_breaker",
+    "resilience.defaults_on_failure",
+    "long_running.poll_with_backoff",
+    "long_running.migration_with_progress",
+    "human_in_the_loop.approval_with_escalation",
+    "orchestration.wait_for_child",
+    "observability.logging_and_metrics",
 ]
 
 
@@ -37,27 +36,29 @@ async def test_every_module_names_one_workflow_and_a_demo() -> None:
     workflows = []
     for name in MODULES:
         module = importlib.import_module(f"workflows.{name}")
-        assert module.__doc__ and module.__doc__.startswith("Seed 000, ")
+        assert module.__doc__ and "Ports seed 000, " in module.__doc__
         assert module.EXPECTED_STATUS in ("complete", "errored")
         assert isinstance(module.EXAMPLE_PARAMS, dict)
         assert all(len(e) == 3 for e in module.EVENTS)
         workflows.append(module.WORKFLOW)
-    assert sorted(w.workflow_name for w in workflows) == sorted(
+    assert {w.workflow_name for w in workflows} | {"order-fulfillment-child"} == {
         w.workflow_name for w in all_workflows()
-    )
+    }
 
 
 async def test_demos_reach_their_expected_status(
     tempflare_worker: Any, tempflare_client: Client, task_queue: str, tmp_path: Path
 ) -> None:
-    with Seed000Services() as services:
+    with SharedServices() as services:
         env = services.build_env(client=tempflare_client, task_queue=task_queue, data_dir=tmp_path)
         await prepare_env(env, demo_data=True)
 
         async def demo(name: str) -> tuple[str, str, str]:
             module = importlib.import_module(f"workflows.{name}")
             binding = Workflow(tempflare_client, module.WORKFLOW, task_queue=task_queue)
-            instance = await binding.create(id=f"demo-{name}", params=module.EXAMPLE_PARAMS)
+            instance = await binding.create(
+                id=f"demo-{name.replace('.', '-')}", params=module.EXAMPLE_PARAMS
+            )
             for delay, event_type, payload in module.EVENTS:
                 await asyncio.sleep(delay)
                 await instance.send_event(event_type, payload)

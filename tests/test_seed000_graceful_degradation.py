@@ -10,8 +10,8 @@ import pytest
 from structlog.testing import capture_logs
 from temporalio.client import Client
 
-from activities.seed000_api import DEFAULT_PREFERENCES
-from workflows.seed000_graceful_degradation import UserPreferencesWorkflow
+from activities.resilience.defaults_on_failure import DEFAULT_PREFERENCES
+from workflows.resilience.defaults_on_failure import UserPreferencesWorkflow
 
 from .helpers import step_attempts
 from .seed000_services import Harness, seed000_harness

@@ -11,7 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 from temporalio.client import Client, WorkflowFailureError
 
-from workflows.seed000_monitoring import MonitoredWorkflow
+from workflows.observability.logging_and_metrics import MonitoredWorkflow
 
 from .seed000_services import Harness, seed000_harness
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from workflows.seed000_order_upsert import OrderUpsertWorkflow
+from workflows.idempotency.order_upsert import OrderUpsertWorkflow
 
 from .helpers import step_attempts
 from .seed000_services import Harness, seed000_harness

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from workflows.seed000_fulfillment import FulfillmentWorkflow
-from workflows.seed000_parent_child import OrderWorkflow
-from workflows.seed000_payment import PaymentWorkflow
+from workflows.idempotency.charge_with_idempotency_key import PaymentWorkflow
+from workflows.orchestration.wait_for_child import FulfillmentWorkflow, OrderWorkflow
 
 from .helpers import eventually, step_attempts, timers
 from .seed000_services import FAST_RETRIES, Harness, seed000_harness

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from activities.seed000_payment import payment_cache_key
-from workflows.seed000_payment import PaymentWorkflow
+from activities.idempotency.charge_with_idempotency_key import payment_cache_key
+from workflows.idempotency.charge_with_idempotency_key import PaymentWorkflow
 
 from .helpers import step_attempts
 from .seed000_services import FAST_RETRIES, Harness, seed000_harness

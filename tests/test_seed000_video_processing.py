@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
-from workflows.seed000_video_processing import (
+from workflows.long_running.poll_with_backoff import (
     VideoProcessingWorkflow,
     backoff_seconds,
     seconds_label,

@@ -1,4 +1,5 @@
-"""End-to-end tests of workflows/seed001_approval.py (seed 001, human-in-the-loop approval)."""
+"""End-to-end tests of workflows/human_in_the_loop/approval_with_auto_reject.py (seed 001,
+human-in-the-loop approval)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from activities.seed001_approval import ApprovalEnv, apply_schema
+from activities.human_in_the_loop.approval_with_auto_reject import ApprovalEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database
-from workflows.seed001_approval import ApprovalWorkflow
+from workflows.human_in_the_loop.approval_with_auto_reject import ApprovalWorkflow
 
 from .helpers import eventually, step_attempts, timers
 

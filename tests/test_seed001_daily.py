@@ -1,4 +1,5 @@
-"""End-to-end tests of workflows/seed001_daily.py (seed 001, scheduled workflow chain)."""
+"""End-to-end tests of workflows/scheduling/daily_schedule.py (seed 001, scheduled workflow
+chain)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from temporalio.client import Client
 
 from adapter import WorkflowInstance
-from workflows.seed001_daily import (
+from workflows.scheduling.daily_schedule import (
     DailyWorkflow,
     create_daily_schedule,
     scheduled_time_from_id,

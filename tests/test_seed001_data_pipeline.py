@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed001_data_pipeline.py (seed 001, data pipeline)."""
+"""End-to-end tests of workflows/long_running/etl_pipeline.py (seed 001, data pipeline)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from activities.seed001_data_pipeline import PipelineEnv, apply_schema
-from activities.seed001_demo import demo_records
+from activities._demo.demo_server import demo_records
+from activities.long_running.etl_pipeline import PipelineEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, R2Bucket
-from workflows.seed001_data_pipeline import DataPipelineWorkflow
+from workflows.long_running.etl_pipeline import DataPipelineWorkflow
 
 from .helpers import eventually, step_attempts, timers
 from .seed_services_b import ServiceServer, fail_times, reply

@@ -1,4 +1,5 @@
-"""End-to-end tests of workflows/seed001_fan_out.py (seed 001, fan-out with asyncio.gather)."""
+"""End-to-end tests of workflows/orchestration/parallel_fan_out.py (seed 001, fan-out with
+asyncio.gather)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from activities.seed001_fan_out import FanOutEnv
+from activities.orchestration.parallel_fan_out import FanOutEnv
 from adapter import InstanceStatus
 from adapter.bindings import R2Bucket
-from workflows.seed001_fan_out import FanOutWorkflow
+from workflows.orchestration.parallel_fan_out import FanOutWorkflow
 
 from .helpers import eventually, step_attempts
 

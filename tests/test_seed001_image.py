@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed001_image.py (seed 001, image processing pipeline)."""
+"""End-to-end tests of workflows/ai/image_review.py (seed 001, image processing pipeline)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from activities.seed001_demo import DEMO_PNG
-from activities.seed001_image import DESCRIBE_MODEL, ImageEnv
+from activities._demo.demo_server import DEMO_PNG
+from activities.ai.image_review import DESCRIBE_MODEL, ImageEnv
 from adapter import InstanceStatus
 from adapter.bindings import OfflineAI, R2Bucket
-from workflows.seed001_image import ImageProcessingWorkflow
+from workflows.ai.image_review import ImageProcessingWorkflow
 
 from .helpers import eventually, step_attempts
 from .seed_services_b import Reply, ServiceServer, fail_times

@@ -1,4 +1,5 @@
-"""End-to-end tests of workflows/seed001_parent_child.py (seed 001, parent-child workflows)."""
+"""End-to-end tests of workflows/orchestration/fire_and_forget_child.py (seed 001, parent-child
+workflows)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from activities.seed001_parent_child import ParentEnv
+from activities.orchestration.fire_and_forget_child import ParentEnv
 from adapter import Workflow
-from workflows.seed001_parent_child import ChildWorkflow, ParentWorkflow
+from workflows.orchestration.fire_and_forget_child import ChildWorkflow, ParentWorkflow
 
 from .helpers import step_attempts
 

@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed001_race.py (seed 001, the race pattern)."""
+"""End-to-end tests of workflows/orchestration/race.py (seed 001, the race pattern)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from adapter import InstanceStatus, WorkflowEvent, WorkflowStep
 from adapter._constants import STATUS_QUERY
-from workflows.seed001_race import RaceParams, RaceWorkflow
+from workflows.orchestration.race import RaceParams, RaceWorkflow
 
 from .helpers import eventually, step_attempts
 

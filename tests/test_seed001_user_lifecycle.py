@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed001_user_lifecycle.py (seed 001, user lifecycle)."""
+"""End-to-end tests of workflows/scheduling/trial_follow_up.py (seed 001, user lifecycle)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from activities.seed001_user_lifecycle import LifecycleEnv, apply_schema
+from activities.scheduling.trial_follow_up import LifecycleEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database
-from workflows.seed001_user_lifecycle import UserLifecycleWorkflow
+from workflows.scheduling.trial_follow_up import UserLifecycleWorkflow
 
 from .helpers import eventually, step_attempts, timers
 from .seed_services_b import ServiceServer, fail_times, reply

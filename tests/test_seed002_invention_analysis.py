@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed002_invention_analysis.py (seed 002, complete example)."""
+"""End-to-end tests of workflows/ai/invention_analysis.py (seed 002, complete example)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from activities.seed002_invention import (
+from activities.ai.invention_analysis import (
     Extraction,
     InventionEnv,
     apply_schema,
@@ -19,7 +19,7 @@ from activities.seed002_invention import (
 )
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, OfflineAI
-from workflows.seed002_invention_analysis import (
+from workflows.ai.invention_analysis import (
     EXAMPLE_PARAMS,
     InventionAnalysisWorkflow,
     start_analysis,

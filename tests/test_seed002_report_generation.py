@@ -1,4 +1,5 @@
-"""End-to-end tests of workflows/seed002_report_generation.py (seed 002, report generation)."""
+"""End-to-end tests of workflows/resilience/report_with_partial_failures.py (seed 002, report
+generation)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from activities.seed002_report import ReportEnv, apply_schema
+from activities.resilience.report_with_partial_failures import ReportEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, OfflineAI
-from workflows.seed002_report_generation import ReportGenerationWorkflow
+from workflows.resilience.report_with_partial_failures import ReportGenerationWorkflow
 
 from .helpers import eventually, step_attempts
 from .seed_services_b import Reply, Request, ServiceServer, reply

@@ -1,5 +1,5 @@
-"""End-to-end tests of the small seed 002 ports: workflows/seed002_basic.py and
-workflows/seed002_structured_analysis.py."""
+"""End-to-end tests of the small seed 002 ports: workflows/getting_started/first_steps.py and
+workflows/ai/structured_output.py."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from activities.seed002_invention import Extraction, call_ai_with_schema
+from activities.ai.invention_analysis import Extraction, call_ai_with_schema
 from adapter import InvalidParamsError
 from adapter.bindings import OfflineAI
-from workflows.seed002_basic import MyWorkflow
-from workflows.seed002_structured_analysis import (
+from workflows.ai.structured_output import (
     EXAMPLE_PARAMS,
     AnalysisWorkflow,
     SearchQueries,
     StructuredEnv,
 )
+from workflows.getting_started.first_steps import MyWorkflow
 
 from .helpers import step_attempts
 

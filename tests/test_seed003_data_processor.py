@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed003_data_processor.py (seed 003, DataProcessor)."""
+"""End-to-end tests of workflows/getting_started/using_bindings.py (seed 003, DataProcessor)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from activities.seed003_data_processor import SUMMARY_MODEL, ProcessorEnv, apply_schema
+from activities.getting_started.using_bindings import SUMMARY_MODEL, ProcessorEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, KVNamespace, OfflineAI
-from workflows.seed003_data_processor import DataProcessor
+from workflows.getting_started.using_bindings import DataProcessor
 
 from .helpers import eventually, step_attempts
 

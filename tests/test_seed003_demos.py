@@ -12,20 +12,18 @@ import pytest
 from temporalio.client import Client
 
 from adapter import Workflow, create_worker
-from workflows import PortedWorkflow, discover_workflows
+from workflows import PortedWorkflow, discover_workflows, example_name
 
 from .helpers import eventually
 
 pytestmark = pytest.mark.server
-
-SEEDS = ("seed001_", "seed002_", "seed003_")
 
 
 def _demos() -> list[PortedWorkflow]:
     return [
         p
         for p in discover_workflows()
-        if p.is_demo and p.module.__name__.rsplit(".", 1)[-1].startswith(SEEDS)
+        if p.is_demo and "Ports seed 000" not in (p.module.__doc__ or "")
     ]
 
 
@@ -33,34 +31,34 @@ DEMOS = _demos()
 
 
 def test_every_module_with_a_workflow_has_a_demo() -> None:
-    modules = {p.module.__name__.rsplit(".", 1)[-1] for p in DEMOS}
+    modules = {example_name(p.module) for p in DEMOS}
     assert modules == {
-        "seed001_approval",
-        "seed001_daily",
-        "seed001_data_pipeline",
-        "seed001_fan_out",
-        "seed001_image",
-        "seed001_parent_child",
-        "seed001_race",
-        "seed001_user_lifecycle",
-        "seed002_basic",
-        "seed002_invention_analysis",
-        "seed002_report_generation",
-        "seed002_structured_analysis",
-        "seed003_approval_poll",
-        "seed003_data_processor",
-        "seed003_graceful_degradation",
-        "seed003_sequential_fan_out",
-        "seed003_starter",
+        "human_in_the_loop.approval_with_auto_reject",
+        "scheduling.daily_schedule",
+        "long_running.etl_pipeline",
+        "orchestration.parallel_fan_out",
+        "ai.image_review",
+        "orchestration.fire_and_forget_child",
+        "orchestration.race",
+        "scheduling.trial_follow_up",
+        "getting_started.first_steps",
+        "ai.invention_analysis",
+        "resilience.report_with_partial_failures",
+        "ai.structured_output",
+        "human_in_the_loop.approval_by_polling",
+        "getting_started.using_bindings",
+        "resilience.fallback_service",
+        "orchestration.sequential_fan_out",
+        "getting_started.starter",
     }
     for demo in DEMOS:
-        assert demo.module.__doc__ and demo.module.__doc__.startswith("Port of seed 00")
+        assert demo.module.__doc__ and "Ports seed 00" in demo.module.__doc__
         assert demo.module.EXPECTED_STATUS in ("complete", "errored")
         assert isinstance(demo.module.EXAMPLE_PARAMS, dict)
         assert all(len(event) == 3 for event in demo.module.EVENTS)
 
 
-@pytest.mark.parametrize("demo", DEMOS, ids=lambda d: d.module.__name__.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("demo", DEMOS, ids=lambda d: example_name(d.module))
 async def test_demo_run_reaches_expected_status(
     demo: PortedWorkflow, tmp_path: Path, tempflare_client: Client, task_queue: str
 ) -> None:

@@ -1,4 +1,5 @@
-"""End-to-end tests of workflows/seed003_front_door.py (seed 003, the Worker's fetch handler)."""
+"""End-to-end tests of workflows/getting_started/front_door.py (seed 003, the Worker's fetch
+handler)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from activities.seed003_starter import StarterEnv
+from activities.getting_started.starter import StarterEnv
 from adapter import Workflow
 from adapter.bindings import R2Bucket
-from workflows.seed003_front_door import serve, server_url
-from workflows.seed003_starter import MyWorkflow
+from workflows.getting_started.front_door import serve, server_url
+from workflows.getting_started.starter import MyWorkflow
 
 from .helpers import eventually
 from .seed_services_b import ServiceServer

@@ -1,5 +1,5 @@
 """End-to-end tests of the small seed 003 "Common Patterns" ports:
-workflows/seed003_approval_poll.py, seed003_sequential_fan_out.py and
+workflows/human_in_the_loop/approval_by_polling.py, seed003_sequential_fan_out.py and
 seed003_graceful_degradation.py."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from activities.seed003_patterns import ApprovalSystemEnv, DegradationEnv
+from activities.human_in_the_loop.approval_by_polling import ApprovalSystemEnv
+from activities.resilience.fallback_service import DegradationEnv
 from adapter import InstanceStatus
-from workflows.seed003_approval_poll import ApprovalPollWorkflow
-from workflows.seed003_graceful_degradation import GracefulDegradationWorkflow
-from workflows.seed003_sequential_fan_out import SequentialFanOutWorkflow
+from workflows.human_in_the_loop.approval_by_polling import ApprovalPollWorkflow
+from workflows.orchestration.sequential_fan_out import SequentialFanOutWorkflow
+from workflows.resilience.fallback_service import GracefulDegradationWorkflow
 
 from .helpers import eventually, step_attempts, timers
 from .seed_services_b import Reply, Request, ServiceServer, fail_times, reply

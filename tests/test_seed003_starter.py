@@ -1,4 +1,4 @@
-"""End-to-end tests of workflows/seed003_starter.py (seed 003, the workflows-starter)."""
+"""End-to-end tests of workflows/getting_started/starter.py (seed 003, the workflows-starter)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from activities.seed003_starter import FILES, StarterEnv
+from activities.getting_started.starter import FILES, StarterEnv
 from adapter import InstanceStatus
 from adapter.bindings import R2Bucket
-from workflows.seed003_starter import MyWorkflow
+from workflows.getting_started.starter import MyWorkflow
 
 from .helpers import eventually, step_attempts, timers
 from .seed_services_b import ServiceServer
