@@ -10,12 +10,12 @@ import pytest
 from structlog.testing import capture_logs
 from temporalio.client import Client
 
+from activities._demo.http import Reply
 from activities.resilience.defaults_on_failure import DEFAULT_PREFERENCES
 from workflows.resilience.defaults_on_failure import UserPreferencesWorkflow
 
 from .helpers import step_attempts
 from .seed000_services import Harness, seed000_harness
-from .services import Reply
 
 pytestmark = pytest.mark.server
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from activities._demo.demo_server import demo_records
+from activities._demo.http import HTTPService
 from activities.long_running.etl_pipeline import PipelineEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, R2Bucket
 from workflows.long_running.etl_pipeline import DataPipelineWorkflow
 
 from .helpers import eventually, step_attempts, timers
-from .seed_services_b import ServiceServer, fail_times, reply
 
 pytestmark = pytest.mark.server
 
@@ -24,8 +24,8 @@ FAST_RETRIES = {"default_retry_delay": 0}
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         yield server
 
 
@@ -49,11 +49,11 @@ async def wait_final(instance: Any) -> Any:
 
 
 async def test_records_are_extracted_stored_by_reference_and_batch_loaded(
-    tempflare_worker: Any, env: PipelineEnv, http: ServiceServer
+    tempflare_worker: Any, env: PipelineEnv, http: HTTPService
 ) -> None:
     http.json_route("GET", "/data.json", demo_records(250))
     async with tempflare_worker(DataPipelineWorkflow, env=env) as wf:
-        instance = await wf.create(id="pipe-ok", params={"sourceUrl": f"{http.url}/data.json"})
+        instance = await wf.create(id="pipe-ok", params={"sourceUrl": f"{http.base_url}/data.json"})
         result = await instance.handle.result()
     key = result["dataRef"]["key"]
     assert result == {"dataRef": {"key": key}, "rows": 250, "batches": 3}
@@ -68,19 +68,20 @@ async def test_records_are_extracted_stored_by_reference_and_batch_loaded(
     assert row == {"id": "r0249", "normalized": '{"email":"user249@example.com","name":"user 249"}'}
     attempts = await step_attempts(instance.handle)
     assert [a.summary for a in attempts] == ["extract", "transform", "store", "load"]
-    assert len(http.calls("/data.json")) == 1
+    assert len(http.requests(path="/data.json")) == 1
 
 
 async def test_flaky_source_is_retried_with_exponential_backoff(
-    tempflare_worker: Any, env: PipelineEnv, http: ServiceServer
+    tempflare_worker: Any, env: PipelineEnv, http: HTTPService
 ) -> None:
-    http.route("GET", "/data.json", fail_times(2, lambda _req: reply(200, demo_records(5))))
-    params = {"sourceUrl": f"{http.url}/data.json", "retry_delay_seconds": 0.05}
+    http.json_route("GET", "/data.json", demo_records(5))
+    http.fail_next(2, status=500, path="/data.json")
+    params = {"sourceUrl": f"{http.base_url}/data.json", "retry_delay_seconds": 0.05}
     async with tempflare_worker(DataPipelineWorkflow, env=env) as wf:
         instance = await wf.create(id="pipe-flaky", params=params)
         result = await instance.handle.result()
     assert result["rows"] == 5 and result["batches"] == 1
-    assert len(http.calls("/data.json")) == 3
+    assert len(http.requests(path="/data.json")) == 3
     retry_timers = await timers(instance.handle)
     assert [(t.summary, t.seconds) for t in retry_timers] == [
         ("extract: retry 1 of 10 after 50ms", 0.05),
@@ -89,39 +90,41 @@ async def test_flaky_source_is_retried_with_exponential_backoff(
 
 
 async def test_extract_retry_delay_defaults_to_the_seeds_30s(
-    tempflare_worker: Any, env: PipelineEnv, http: ServiceServer
+    tempflare_worker: Any, env: PipelineEnv, http: HTTPService
 ) -> None:
     http.json_route("GET", "/data.json", {"error": "down"}, status=503)
     async with tempflare_worker(DataPipelineWorkflow, env=env) as wf:
-        instance = await wf.create(id="pipe-30s", params={"sourceUrl": f"{http.url}/data.json"})
+        instance = await wf.create(
+            id="pipe-30s", params={"sourceUrl": f"{http.base_url}/data.json"}
+        )
         found = await eventually(lambda: timers(instance.handle), bool)
         await instance.terminate()
     assert (found[0].summary, found[0].seconds) == ("extract: retry 1 of 10 after 30000ms", 30.0)
 
 
 async def test_source_down_exhausts_ten_retries_and_errors(
-    tempflare_worker: Any, env: PipelineEnv, http: ServiceServer
+    tempflare_worker: Any, env: PipelineEnv, http: HTTPService
 ) -> None:
     http.json_route("GET", "/data.json", {"error": "down"}, status=503)
-    params = {"sourceUrl": f"{http.url}/data.json", "retry_delay_seconds": 0}
+    params = {"sourceUrl": f"{http.base_url}/data.json", "retry_delay_seconds": 0}
     async with tempflare_worker(DataPipelineWorkflow, env=env) as wf:
         instance = await wf.create(id="pipe-down", params=params)
         final = await wait_final(instance)
     assert final.status == InstanceStatus.ERRORED
     assert final.error is not None
     assert (final.error.name, final.error.message) == ("RuntimeError", "Fetch failed")
-    assert len(http.calls("/data.json")) == 11  # limit 10: 11 attempts
+    assert len(http.requests(path="/data.json")) == 11  # limit 10: 11 attempts
     assert (await env.BUCKET.list())["objects"] == []
     assert await count_rows(env) == 0
 
 
 async def test_failed_batch_rolls_back_but_earlier_batches_stay(
-    tempflare_worker: Any, env: PipelineEnv, http: ServiceServer
+    tempflare_worker: Any, env: PipelineEnv, http: HTTPService
 ) -> None:
     records = demo_records(250)
     records[150]["id"] = records[120]["id"]  # a duplicate id in the second batch
     http.json_route("GET", "/data.json", records)
-    params = {"sourceUrl": f"{http.url}/data.json"}
+    params = {"sourceUrl": f"{http.base_url}/data.json"}
     async with tempflare_worker(DataPipelineWorkflow, env=env, **FAST_RETRIES) as wf:
         instance = await wf.create(id="pipe-dup", params=params)
         final = await wait_final(instance)

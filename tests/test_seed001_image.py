@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from activities._demo.demo_server import DEMO_PNG
+from activities._demo.http import HTTPService, Reply
 from activities.ai.image_review import DESCRIBE_MODEL, ImageEnv
 from adapter import InstanceStatus
 from adapter.bindings import OfflineAI, R2Bucket
 from workflows.ai.image_review import ImageProcessingWorkflow
 
 from .helpers import eventually, step_attempts
-from .seed_services_b import Reply, ServiceServer, fail_times
 
 pytestmark = pytest.mark.server
 
@@ -25,8 +25,8 @@ FAST_RETRIES = {"default_retry_delay": 0}
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         yield server
 
 
@@ -108,16 +108,16 @@ async def test_no_approval_times_out_and_errors_without_publishing(
 
 
 async def test_image_from_an_image_host(
-    tempflare_worker: Any, env: ImageEnv, http: ServiceServer
+    tempflare_worker: Any, env: ImageEnv, http: HTTPService
 ) -> None:
     jpeg = b"\xff\xd8\xff\xe0" + b"fake jpeg" * 10
-    http.route("GET", "/img/dog.jpg", lambda _req: Reply(200, jpeg, "image/jpeg"))
-    params = {"imageKey": "dog.jpg", "imageUrl": f"{http.url}/img/dog.jpg"}
+    http.route("GET", "/img/dog.jpg", lambda _req: Reply(200, jpeg, {"Content-Type": "image/jpeg"}))
+    params = {"imageKey": "dog.jpg", "imageUrl": f"{http.base_url}/img/dog.jpg"}
     async with tempflare_worker(ImageProcessingWorkflow, env=env) as wf:
         instance = await wf.create(id="img-host", params=params)
         await instance.send_event("approved", {"by": "carol"})
         result = await instance.handle.result()
-    assert len(http.calls("/img/dog.jpg", "GET")) == 1
+    assert len(http.requests("GET", "/img/dog.jpg")) == 1
     published = await env.BUCKET.get("public/dog.jpg")
     assert published is not None and await published.bytes() == jpeg
     assert result["description"] == await expected_description(jpeg)
@@ -138,19 +138,16 @@ async def test_missing_image_is_retried_then_errors(tempflare_worker: Any, env: 
 
 
 async def test_flaky_image_host_is_retried(
-    tempflare_worker: Any, env: ImageEnv, http: ServiceServer
+    tempflare_worker: Any, env: ImageEnv, http: HTTPService
 ) -> None:
-    http.route(
-        "GET",
-        "/img/flaky.png",
-        fail_times(2, lambda _req: Reply(200, PNG, "image/png"), Reply(503, b"down", "text/plain")),
-    )
-    params = {"imageKey": "flaky.png", "imageUrl": f"{http.url}/img/flaky.png"}
+    http.route("GET", "/img/flaky.png", lambda _req: Reply(200, PNG, {"Content-Type": "image/png"}))
+    http.fail_next(2, status=503, body="down", path="/img/flaky.png")
+    params = {"imageKey": "flaky.png", "imageUrl": f"{http.base_url}/img/flaky.png"}
     async with tempflare_worker(ImageProcessingWorkflow, env=env, **FAST_RETRIES) as wf:
         instance = await wf.create(id="img-host-flaky", params=params)
         await instance.send_event("approved", {"by": "dave"})
         await instance.handle.result()
-    assert len(http.calls("/img/flaky.png")) == 3
+    assert len(http.requests(path="/img/flaky.png")) == 3
     attempts = await step_attempts(instance.handle)
     fetches = [a for a in attempts if a.summary == "fetch"]
     assert [a.failed for a in fetches] == [True, True, False]

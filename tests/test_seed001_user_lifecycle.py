@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from activities._demo.http import HTTPService, Reply
 from activities.scheduling.trial_follow_up import LifecycleEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database
 from workflows.scheduling.trial_follow_up import UserLifecycleWorkflow
 
 from .helpers import eventually, step_attempts, timers
-from .seed_services_b import ServiceServer, fail_times, reply
 
 pytestmark = pytest.mark.server
 
@@ -22,17 +22,17 @@ FAST_RETRIES = {"default_retry_delay": 0}
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
-        server.route("POST", "/email", lambda req: reply(200, {"id": len(server.requests)}))
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
+        server.route("POST", "/email", lambda req: Reply(200, {"id": len(server.calls)}))
         yield server
 
 
 @pytest.fixture
-async def env(tmp_path: Path, http: ServiceServer) -> AsyncIterator[LifecycleEnv]:
+async def env(tmp_path: Path, http: HTTPService) -> AsyncIterator[LifecycleEnv]:
     db = D1Database(str(tmp_path / "db.sqlite"))
     await apply_schema(db)
-    yield LifecycleEnv(DB=db, EMAIL_API_URL=http.url)
+    yield LifecycleEnv(DB=db, EMAIL_API_URL=http.base_url)
     db.close()
 
 
@@ -44,15 +44,15 @@ async def add_user(env: LifecycleEnv, user_id: str, status: str) -> None:
     )
 
 
-def subjects(http: ServiceServer) -> list[tuple[str, str]]:
-    return [(r.json()["to"], r.json()["subject"]) for r in http.calls("/email", "POST")]
+def subjects(http: HTTPService) -> list[tuple[str, str]]:
+    return [(r.json()["to"], r.json()["subject"]) for r in http.requests("POST", "/email")]
 
 
 async def test_not_converted_gets_trial_ending_email(
-    tempflare_worker: Any, env: LifecycleEnv, http: ServiceServer
+    tempflare_worker: Any, env: LifecycleEnv, http: HTTPService
 ) -> None:
     # the e-mail API fails once: 'welcome email' is retried
-    http.route("POST", "/email", fail_times(1, lambda _req: reply(200, {"id": 1})))
+    http.fail_next(1, status=500, path="/email")
     await add_user(env, "u1", "trialing")
     params = {"userId": "u1", "email": "u1@example.com", "trial_seconds": 1}
     async with tempflare_worker(UserLifecycleWorkflow, env=env, **FAST_RETRIES) as wf:
@@ -76,7 +76,7 @@ async def test_not_converted_gets_trial_ending_email(
 
 
 async def test_user_who_converts_during_the_trial_gets_no_reminder(
-    tempflare_worker: Any, env: LifecycleEnv, http: ServiceServer
+    tempflare_worker: Any, env: LifecycleEnv, http: HTTPService
 ) -> None:
     await add_user(env, "u2", "trialing")
     params = {"userId": "u2", "email": "u2@example.com", "trial_seconds": 2}
@@ -113,7 +113,7 @@ async def test_trial_period_defaults_to_seven_days(
 
 
 async def test_missing_user_errors_the_instance(
-    tempflare_worker: Any, env: LifecycleEnv, http: ServiceServer
+    tempflare_worker: Any, env: LifecycleEnv, http: HTTPService
 ) -> None:
     params = {"userId": "ghost", "email": "ghost@example.com", "trial_seconds": 0.1}
     async with tempflare_worker(UserLifecycleWorkflow, env=env, **FAST_RETRIES) as wf:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from activities._demo.http import HTTPService, Reply, Request
 from activities.ai.invention_analysis import (
     Extraction,
     InventionEnv,
@@ -26,7 +27,6 @@ from workflows.ai.invention_analysis import (
 )
 
 from .helpers import eventually, step_attempts
-from .seed_services_b import Request, ServiceServer, fail_times, raw, reply
 
 pytestmark = pytest.mark.server
 
@@ -44,21 +44,21 @@ def patents_for(per_query: int) -> Any:
             {"id": f"P-{tag}-{i}", "title": f"{q} #{i}", "abstract": f"On {q}"}
             for i in range(per_query - 1)
         ]
-        return reply(200, [*own, {"id": "P-COMMON", "title": "Common", "abstract": "Shared"}])
+        return Reply(200, [*own, {"id": "P-COMMON", "title": "Common", "abstract": "Shared"}])
 
     return route
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         server.route("GET", "/patents/search", patents_for(2))
         server.json_route("POST", "/slack", {"ok": True})
         yield server
 
 
 @pytest.fixture
-async def env(tmp_path: Path, http: ServiceServer) -> AsyncIterator[InventionEnv]:
+async def env(tmp_path: Path, http: HTTPService) -> AsyncIterator[InventionEnv]:
     db = D1Database(str(tmp_path / "db.sqlite"))
     await apply_schema(db)
     for invention_id in ("inv-1", "inv-2", "inv-3", "inv-4"):
@@ -70,8 +70,8 @@ async def env(tmp_path: Path, http: ServiceServer) -> AsyncIterator[InventionEnv
     yield InventionEnv(
         DATABASE=db,
         AI=OfflineAI(),
-        PATENT_API_URL=f"{http.url}/patents",
-        SLACK_WEBHOOK_URL=f"{http.url}/slack",
+        PATENT_API_URL=f"{http.base_url}/patents",
+        SLACK_WEBHOOK_URL=f"{http.base_url}/slack",
     )
     db.close()
 
@@ -107,7 +107,7 @@ def params(invention_id: str) -> dict[str, Any]:
 
 
 async def test_full_analysis_updates_db_and_notifies(
-    tempflare_worker: Any, env: InventionEnv, http: ServiceServer
+    tempflare_worker: Any, env: InventionEnv, http: HTTPService
 ) -> None:
     extraction = await expected_extraction()
     assert len(extraction.features) == 3
@@ -125,7 +125,7 @@ async def test_full_analysis_updates_db_and_notifies(
         "reportLength": len(report),
         "notification": "sent",
     }
-    searches = http.calls("/patents/search")
+    searches = http.requests(path="/patents/search")
     assert sorted(r.arg("q") or "" for r in searches) == sorted(extraction.features)
     analysis = await analysis_row(env, "inv-1")
     assert analysis["status"] == "completed"
@@ -134,7 +134,7 @@ async def test_full_analysis_updates_db_and_notifies(
     invention = await get_invention_by_id(env.DATABASE, "inv-1")
     assert invention is not None
     assert (invention["status"], invention["analysis"]) == ("completed", report)
-    [slack] = http.calls("/slack", "POST")
+    [slack] = http.requests("POST", "/slack")
     assert slack.json() == {
         "text": f"Patent analysis report ready: {extraction.title}",
         "inventionId": "inv-1",
@@ -167,27 +167,26 @@ async def test_trpc_start_analysis_marks_analyzing_then_completed(
 
 
 async def test_without_slack_only_first_ten_patents_and_flaky_search_is_retried(
-    tempflare_worker: Any, env: InventionEnv, http: ServiceServer
+    tempflare_worker: Any, env: InventionEnv, http: HTTPService
 ) -> None:
     env.SLACK_WEBHOOK_URL = None
     # 6 patents per query (5 own + 1 shared) -> 16 unique; the search fails once first
-    http.route(
-        "GET", "/patents/search", fail_times(1, patents_for(6), raw(502, "<html>bad gateway"))
-    )
+    http.route("GET", "/patents/search", patents_for(6))
+    http.fail_next(1, status=502, body="<html>bad gateway", path="/patents/search")
     async with tempflare_worker(InventionAnalysisWorkflow, env=env, **FAST_RETRIES) as wf:
         instance = await wf.create(id="analysis-3", params=params("inv-3"))
         result = await instance.handle.result()
     assert result["patentsAnalyzed"] == 10
     assert result["notification"] == "skipped: Slack not configured"
-    assert http.calls("/slack") == []
+    assert http.requests(path="/slack") == []
     attempts = [(a.summary, a.failed) for a in await step_attempts(instance.handle)]
     assert attempts[1:3] == [("search-prior-art", True), ("search-prior-art", False)]
 
 
 async def test_patent_api_down_marks_everything_failed(
-    tempflare_worker: Any, env: InventionEnv, http: ServiceServer
+    tempflare_worker: Any, env: InventionEnv, http: HTTPService
 ) -> None:
-    http.route("GET", "/patents/search", lambda _req: raw(500, "<html>Internal error</html>"))
+    http.route("GET", "/patents/search", lambda _req: Reply(500, "<html>Internal error</html>"))
     async with tempflare_worker(InventionAnalysisWorkflow, env=env, **FAST_RETRIES) as wf:
         instance = await wf.create(id="analysis-4", params=params("inv-4"))
         final = await final_status(instance)
@@ -203,7 +202,7 @@ async def test_patent_api_down_marks_everything_failed(
 
 
 async def test_failing_webhook_turns_a_finished_report_into_failed(
-    tempflare_worker: Any, env: InventionEnv, http: ServiceServer
+    tempflare_worker: Any, env: InventionEnv, http: HTTPService
 ) -> None:
     http.json_route("POST", "/slack", {"error": "invalid_token"}, status=403)
     async with tempflare_worker(InventionAnalysisWorkflow, env=env, **FAST_RETRIES) as wf:
@@ -211,7 +210,7 @@ async def test_failing_webhook_turns_a_finished_report_into_failed(
         final = await final_status(instance)
     assert final.error is not None
     assert (final.error.name, final.error.message) == ("RuntimeError", "Slack webhook error: 403")
-    assert len(http.calls("/slack")) == 6
+    assert len(http.requests(path="/slack")) == 6
     # as in the seed, the catch overwrites the completed status; the report itself stays
     analysis = await analysis_row(env, "inv-1")
     assert analysis["status"] == "failed" and analysis["final_report"]

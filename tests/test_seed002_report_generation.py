@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from activities._demo.http import HTTPService, Reply, Request
 from activities.resilience.report_with_partial_failures import ReportEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, OfflineAI
 from workflows.resilience.report_with_partial_failures import ReportGenerationWorkflow
 
 from .helpers import eventually, step_attempts
-from .seed_services_b import Reply, Request, ServiceServer, reply
 
 pytestmark = pytest.mark.server
 
@@ -26,15 +26,15 @@ pytestmark = pytest.mark.server
 def item_route(req: Request) -> Reply:
     item = req.path.rsplit("/", 1)[-1]
     if item.startswith("missing"):
-        return reply(404, {"error": "not found"})
+        return Reply(404, {"error": "not found"})
     if item.startswith("broken"):
-        return reply(200, {"id": item})  # no "value"
-    return reply(200, {"id": item, "value": len(item)})
+        return Reply(200, {"id": item})  # no "value"
+    return Reply(200, {"id": item, "value": len(item)})
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         server.json_route("GET", "/reports/r-1", {"title": "Weekly", "period": "2025-W01"})
         for name in ("alpha", "beta", "gamma", "missing-1", "broken-1", "missing-2"):
             server.route("GET", f"/items/{name}", item_route)
@@ -43,11 +43,14 @@ def http() -> Iterator[ServiceServer]:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, http: ServiceServer) -> AsyncIterator[ReportEnv]:
+async def env(tmp_path: Path, http: HTTPService) -> AsyncIterator[ReportEnv]:
     db = D1Database(str(tmp_path / "db.sqlite"))
     await apply_schema(db)
     yield ReportEnv(
-        DATABASE=db, AI=OfflineAI(), DATA_API_URL=http.url, ADMIN_WEBHOOK_URL=f"{http.url}/admin"
+        DATABASE=db,
+        AI=OfflineAI(),
+        DATA_API_URL=http.base_url,
+        ADMIN_WEBHOOK_URL=f"{http.base_url}/admin",
     )
     db.close()
 
@@ -112,7 +115,7 @@ async def test_partial_failures_are_reported_and_saving_is_idempotent(
 
 @pytest.mark.parametrize("api", ["error-status", "unreachable", "no-admin-webhook"])
 async def test_report_data_failure_is_handled_gracefully(
-    tempflare_worker: Any, env: ReportEnv, http: ServiceServer, api: str
+    tempflare_worker: Any, env: ReportEnv, http: HTTPService, api: str
 ) -> None:
     expected_error = "API error: 404"  # no route for /reports/r-404
     if api == "unreachable":
@@ -132,7 +135,7 @@ async def test_report_data_failure_is_handled_gracefully(
     assert result["success"] is False
     assert result["error"].startswith(expected_error)
     assert result["adminNotified"] is (api != "no-admin-webhook")
-    admin = http.calls("/admin", "POST")
+    admin = http.requests("POST", "/admin")
     if api == "no-admin-webhook":
         assert admin == []
     else:
@@ -140,7 +143,7 @@ async def test_report_data_failure_is_handled_gracefully(
     row = await report_row(env, "r-404")
     assert (row["status"], row["error_message"]) == ("failed", result["error"])
     assert await steps(instance) == ["update-status", "fetch-report-data", "handle-failure"]
-    assert http.calls("/items/alpha") == []
+    assert http.requests(path="/items/alpha") == []
 
 
 async def test_no_processable_item_errors_and_marks_failed(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from activities._demo.http import HTTPService
 from activities.getting_started.starter import StarterEnv
 from adapter import Workflow
 from adapter.bindings import R2Bucket
@@ -17,21 +18,22 @@ from workflows.getting_started.front_door import serve, server_url
 from workflows.getting_started.starter import MyWorkflow
 
 from .helpers import eventually
-from .seed_services_b import ServiceServer
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         server.json_route("GET", "/client/v4/ips", {"result": {"ipv4_cidrs": []}, "success": True})
         yield server
 
 
 @pytest.fixture
-def env(tmp_path: Path, http: ServiceServer) -> StarterEnv:
-    return StarterEnv(BUCKET=R2Bucket(tmp_path / "bucket"), IPS_URL=f"{http.url}/client/v4/ips")
+def env(tmp_path: Path, http: HTTPService) -> StarterEnv:
+    return StarterEnv(
+        BUCKET=R2Bucket(tmp_path / "bucket"), IPS_URL=f"{http.base_url}/client/v4/ips"
+    )
 
 
 @pytest.fixture

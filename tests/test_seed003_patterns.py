@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from activities._demo.http import HTTPService, Reply, Request
 from activities.human_in_the_loop.approval_by_polling import ApprovalSystemEnv
 from activities.resilience.fallback_service import DegradationEnv
 from adapter import InstanceStatus
@@ -18,14 +19,13 @@ from workflows.orchestration.sequential_fan_out import SequentialFanOutWorkflow
 from workflows.resilience.fallback_service import GracefulDegradationWorkflow
 
 from .helpers import eventually, step_attempts, timers
-from .seed_services_b import Reply, Request, ServiceServer, fail_times, reply
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         yield server
 
 
@@ -45,12 +45,12 @@ async def final_status(instance: Any) -> Any:
 
 @pytest.mark.parametrize("approved", [True, False])
 async def test_approval_is_checked_after_the_sleep(
-    tempflare_worker: Any, http: ServiceServer, approved: bool
+    tempflare_worker: Any, http: HTTPService, approved: bool
 ) -> None:
     iid = f"poll-{approved}"
     http.json_route("GET", f"/approvals/{iid}", {"approved": approved})
     http.json_route("POST", f"/approvals/{iid}/done", {"ok": True})
-    env = ApprovalSystemEnv(APPROVALS_URL=http.url)
+    env = ApprovalSystemEnv(APPROVALS_URL=http.base_url)
     async with tempflare_worker(ApprovalPollWorkflow, env=env) as wf:
         instance = await wf.create(id=iid, params={"data": {"n": 1}, "wait_seconds": 0.2})
         result = await instance.handle.result()
@@ -60,16 +60,16 @@ async def test_approval_is_checked_after_the_sleep(
     if approved:
         expected.append(("finalize", False))
     assert await steps(instance) == expected
-    assert len(http.calls(f"/approvals/{iid}/done", "POST")) == (1 if approved else 0)
+    assert len(http.requests("POST", f"/approvals/{iid}/done")) == (1 if approved else 0)
     assert [(t.summary, t.seconds) for t in await timers(instance.handle)] == [
         ("wait for approval", 0.2)
     ]
 
 
 async def test_unknown_request_is_not_approved_and_sleep_defaults_to_an_hour(
-    tempflare_worker: Any, http: ServiceServer
+    tempflare_worker: Any, http: HTTPService
 ) -> None:
-    env = ApprovalSystemEnv(APPROVALS_URL=http.url)  # no routes: 404 for everything
+    env = ApprovalSystemEnv(APPROVALS_URL=http.base_url)  # no routes: 404 for everything
     async with tempflare_worker(ApprovalPollWorkflow, env=env) as wf:
         unknown = await wf.create(id="poll-unknown", params={"wait_seconds": 0})
         result = await unknown.handle.result()
@@ -104,35 +104,38 @@ async def test_items_are_processed_one_step_each_in_order(tempflare_worker: Any)
 # ------------------------------------------------------------------ graceful degradation
 
 
-def degradation_env(http: ServiceServer) -> DegradationEnv:
+def degradation_env(http: HTTPService) -> DegradationEnv:
     http.json_route("GET", "/fallback", {"from": "fallback"})
-    return DegradationEnv(PRIMARY_URL=f"{http.url}/primary", FALLBACK_URL=f"{http.url}/fallback")
+    return DegradationEnv(
+        PRIMARY_URL=f"{http.base_url}/primary", FALLBACK_URL=f"{http.base_url}/fallback"
+    )
 
 
-async def test_primary_answers(tempflare_worker: Any, http: ServiceServer) -> None:
+async def test_primary_answers(tempflare_worker: Any, http: HTTPService) -> None:
     env = degradation_env(http)
     http.json_route("GET", "/primary", {"from": "primary"})
     async with tempflare_worker(GracefulDegradationWorkflow, env=env) as wf:
         instance = await wf.create(id="degrade-primary")
         result = await instance.handle.result()
     assert result == {"source": "primary", "data": {"from": "primary"}}
-    assert http.calls("/fallback") == []
+    assert http.requests(path="/fallback") == []
 
 
 async def test_flaky_primary_recovers_within_its_retries(
-    tempflare_worker: Any, http: ServiceServer
+    tempflare_worker: Any, http: HTTPService
 ) -> None:
     env = degradation_env(http)
-    http.route("GET", "/primary", fail_times(2, lambda _req: reply(200, {"from": "primary"})))
+    http.json_route("GET", "/primary", {"from": "primary"})
+    http.fail_next(2, status=500, path="/primary")
     async with tempflare_worker(GracefulDegradationWorkflow, env=env) as wf:
         instance = await wf.create(id="degrade-flaky", params={"retry_delay_seconds": 0})
         result = await instance.handle.result()
     assert result["source"] == "primary"
-    assert len(http.calls("/primary")) == 3
+    assert len(http.requests(path="/primary")) == 3
 
 
 async def test_failing_primary_falls_back_after_a_timeout_and_error_statuses(
-    tempflare_worker: Any, http: ServiceServer
+    tempflare_worker: Any, http: HTTPService
 ) -> None:
     env = degradation_env(http)
     hung = {"first": True}
@@ -140,7 +143,7 @@ async def test_failing_primary_falls_back_after_a_timeout_and_error_statuses(
     def primary(_req: Request) -> Reply:
         if hung.pop("first", False):
             time.sleep(1.0)  # the first attempt outlives the 0.3 s timeout
-        return reply(500, {"error": "primary down"})
+        return Reply(500, {"error": "primary down"})
 
     http.route("GET", "/primary", primary)
     params = {"retry_delay_seconds": 0.1, "timeout_seconds": 0.3}
@@ -157,14 +160,16 @@ async def test_failing_primary_falls_back_after_a_timeout_and_error_statuses(
 
 
 async def test_fallback_failing_too_errors_the_instance(
-    tempflare_worker: Any, http: ServiceServer
+    tempflare_worker: Any, http: HTTPService
 ) -> None:
-    env = DegradationEnv(PRIMARY_URL=f"{http.url}/primary", FALLBACK_URL=f"{http.url}/fallback")
+    env = DegradationEnv(
+        PRIMARY_URL=f"{http.base_url}/primary", FALLBACK_URL=f"{http.base_url}/fallback"
+    )
     async with tempflare_worker(GracefulDegradationWorkflow, env=env, default_retry_delay=0) as wf:
         instance = await wf.create(id="degrade-both-down", params={"retry_delay_seconds": 0})
         final = await final_status(instance)
     assert final.status == InstanceStatus.ERRORED
     assert final.error is not None
     assert (final.error.name, final.error.message) == ("RuntimeError", "API error: 404")
-    assert len(http.calls("/primary")) == 4
-    assert len(http.calls("/fallback")) == 6
+    assert len(http.requests(path="/primary")) == 4
+    assert len(http.requests(path="/fallback")) == 6

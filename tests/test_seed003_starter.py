@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from activities._demo.http import HTTPService
 from activities.getting_started.starter import FILES, StarterEnv
 from adapter import InstanceStatus
 from adapter.bindings import R2Bucket
 from workflows.getting_started.starter import MyWorkflow
 
 from .helpers import eventually, step_attempts, timers
-from .seed_services_b import ServiceServer
 
 pytestmark = pytest.mark.server
 
@@ -26,15 +26,17 @@ IPS = {
 
 
 @pytest.fixture
-def http() -> Iterator[ServiceServer]:
-    with ServiceServer() as server:
+def http() -> Iterator[HTTPService]:
+    with HTTPService("stand-in") as server:
         server.json_route("GET", "/client/v4/ips", IPS)
         yield server
 
 
 @pytest.fixture
-def env(tmp_path: Path, http: ServiceServer) -> StarterEnv:
-    return StarterEnv(BUCKET=R2Bucket(tmp_path / "bucket"), IPS_URL=f"{http.url}/client/v4/ips")
+def env(tmp_path: Path, http: HTTPService) -> StarterEnv:
+    return StarterEnv(
+        BUCKET=R2Bucket(tmp_path / "bucket"), IPS_URL=f"{http.base_url}/client/v4/ips"
+    )
 
 
 def params(**knobs: Any) -> dict[str, Any]:
@@ -48,7 +50,7 @@ async def write_attempts(instance: Any) -> list[bool]:
 
 
 async def test_happy_path_writes_to_storage(
-    tempflare_worker: Any, env: StarterEnv, http: ServiceServer
+    tempflare_worker: Any, env: StarterEnv, http: HTTPService
 ) -> None:
     async with tempflare_worker(MyWorkflow, env=env) as wf:
         instance = await wf.create(id="starter-ok", params=params(failure_rate=0.0))
@@ -66,7 +68,7 @@ async def test_happy_path_writes_to_storage(
     }
     stored = await env.BUCKET.get("files/starter-ok.json")
     assert stored is not None and json.loads(await stored.text()) == {"files": FILES}
-    assert len(http.calls("/client/v4/ips")) == 1
+    assert len(http.requests(path="/client/v4/ips")) == 1
     assert [a.summary for a in await step_attempts(instance.handle)] == [
         "fetch files",
         "call api",

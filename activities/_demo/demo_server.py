@@ -1,23 +1,24 @@
-"""Stand-in external services for the demo runs of the seed 001-003 ports.
+"""One stand-in server with canned answers, for the demo runs of the examples that do not use the
+shared env (:mod:`workflows._shared_env`).
 
-The seeds call services that do not exist here (an e-mail API, a data source, a patent search
-API, a Slack webhook, Cloudflare's ``/client/v4/ips``). For a demo run, :func:`ensure_demo_services`
-starts a small stdlib HTTP server on ``127.0.0.1:$TEMPFLARE_DEMO_PORT`` (default 18787) in a
-daemon thread, once per process, answering with deterministic data. The module-level
-``EXAMPLE_PARAMS`` of the workflows point at :data:`DEMO_BASE_URL`. Tests do not use this
-module; they run their own servers (``tests/seed_services_b.py``).
+Those examples call services that do not exist here (an e-mail API, a data source, a patent search
+API, a Slack webhook, an approval system, an image host, Cloudflare's ``/client/v4/ips``). For a
+demo run, :func:`ensure_demo_services` starts one :class:`~activities._demo.http.HTTPService` on
+``127.0.0.1:$TEMPFLARE_DEMO_PORT`` (default 18787), once per process, answering with
+deterministic data. The module-level ``EXAMPLE_PARAMS`` of the workflows point at
+:data:`DEMO_BASE_URL`. The example tests build their own :class:`HTTPService` with the routes
+each test needs.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
-from urllib.parse import parse_qs, urlsplit
+
+from .http import HTTPService, Reply, Request
 
 #: A 1x1 PNG, base64-encoded.
 DEMO_PNG: Final = (
@@ -26,7 +27,7 @@ DEMO_PNG: Final = (
 DEMO_PORT: Final = int(os.environ.get("TEMPFLARE_DEMO_PORT", "18787"))
 DEMO_BASE_URL: Final = f"http://127.0.0.1:{DEMO_PORT}"
 
-_started: ThreadingHTTPServer | None = None
+_started: HTTPService | None = None
 _lock = threading.Lock()
 
 
@@ -47,51 +48,39 @@ def demo_patents(query: str) -> list[dict[str, Any]]:
     ]
 
 
-def _answer(method: str, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
-    if method == "GET" and path == "/records.json":
-        return 200, demo_records()
-    if method == "GET" and path == "/patents/search":
-        return 200, demo_patents((query.get("q") or [""])[0])
-    if method == "GET" and path == "/client/v4/ips":
-        return 200, {
+def add_demo_routes(service: HTTPService) -> HTTPService:
+    """Routes every canned answer of the demo services on ``service``."""
+    ok = {"ok": True}
+    service.route("GET", "/records.json", lambda _req: demo_records())
+    service.route("GET", "/patents/search", lambda req: demo_patents(req.arg("q") or ""))
+    service.json_route(
+        "GET",
+        "/client/v4/ips",
+        {
             "result": {"ipv4_cidrs": ["173.245.48.0/20"], "ipv6_cidrs": ["2400:cb00::/32"]},
             "success": True,
-        }
-    if method == "GET" and path.startswith("/approvals/"):
-        return 200, {"approved": True}
-    if method == "POST" and (path in ("/email", "/webhook", "/admin") or path.endswith("/done")):
-        return 200, {"ok": True}
-    if method == "GET" and path.startswith("/items/"):
-        item = path.removeprefix("/items/")
-        return 200, {"id": item, "value": 10 * len(item)}
-    if method == "GET" and path.startswith("/reports/"):
-        return 200, {"sections": [{"title": f"Section {i}", "value": i * 10} for i in range(5)]}
-    return 404, {"error": f"no demo route {method} {path}"}
+        },
+    )
+    service.json_route("GET", "/approvals/{request_id}", {"approved": True})
+    service.json_route("POST", "/approvals/{request_id}/done", ok)
+    for path in ("/email", "/webhook", "/admin"):
+        service.json_route("POST", path, ok)
+    service.route("GET", "/items/{item}", _item)
+    service.route(
+        "GET",
+        "/reports/{report_id}",
+        lambda _req: {"sections": [{"title": f"Section {i}", "value": i * 10} for i in range(5)]},
+    )
+    png = base64.b64decode(DEMO_PNG)
+    service.route(
+        "GET", "/images/{name}", lambda _req: Reply(200, png, {"Content-Type": "image/png"})
+    )
+    return service
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("content-length") or 0)
-        if length:
-            self.rfile.read(length)
-        if self.command == "GET" and parts.path.startswith("/images/"):
-            status, body, kind = 200, base64.b64decode(DEMO_PNG), "image/png"
-        else:
-            status, payload = _answer(self.command, parts.path, parse_qs(parts.query))
-            body, kind = json.dumps(payload).encode("utf-8"), "application/json"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+def _item(request: Request) -> dict[str, Any]:
+    item = request.params["item"]
+    return {"id": item, "value": 10 * len(item)}
 
 
 def ensure_demo_services() -> str:
@@ -105,10 +94,8 @@ def ensure_demo_services() -> str:
     with _lock:
         if _started is None:
             try:
-                server = ThreadingHTTPServer(("127.0.0.1", DEMO_PORT), _Handler)
+                server = add_demo_routes(HTTPService("demo", port=DEMO_PORT)).start()
             except OSError:
-                server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-            server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+                server = add_demo_routes(HTTPService("demo")).start()
             _started = server
-        return f"http://127.0.0.1:{_started.server_address[1]}"
+        return _started.base_url

@@ -1,11 +1,13 @@
-"""Real HTTP servers on 127.0.0.1 standing in for external services, in demos and tests.
+"""The one HTTP stand-in server of the examples: real servers on 127.0.0.1 for external services.
 
-The main job's demo runs (``main.py``) and the end-to-end tests of the ported workflows use
-them; a production worker never starts one (``worker.py`` builds no demo env).
+The main job's demo runs (``main.py``: :mod:`activities._demo.services`,
+:mod:`activities._demo.demo_server`) and the example tests (``tests/examples/``) all use it; a
+production worker never starts one (``worker.py`` builds no demo env).
 
-:class:`HTTPService` is a threaded ``http.server`` on a free port with programmable routes, a log
-of every request, and fault injection (fail, delay or drop the next N matching requests). It is
-a real server, reached by the bindings over real sockets: nothing in the client is patched.
+:class:`HTTPService` is a threaded ``http.server`` on a free port (or a given one) with
+programmable routes, a log of every request, and fault injection (fail, delay or drop the next N
+matching requests). It is a real server, reached by the bindings over real sockets: nothing in
+the client is patched.
 
 Example::
 
@@ -17,7 +19,8 @@ Example::
         assert gw.count("POST", "/charge") == 3
 
 A handler takes a :class:`Request` and returns a :class:`Reply`, or any JSON value (sent with
-status 200). Path patterns may hold ``{name}`` segments, found in ``request.params``.
+status 200). Path patterns may hold ``{name}`` segments, found in ``request.params``; routing a
+method and pattern again replaces the earlier handler. A request no route matches gets a 404.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class Request:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    def arg(self, name: str) -> str | None:
+        """A query parameter (the last one, when repeated)."""
+        return self.query.get(name)
 
 
 @dataclass
@@ -91,10 +98,16 @@ Handler = Callable[[Request], Any]
 
 
 class HTTPService:
-    """A threaded HTTP server on ``127.0.0.1`` with routes, a request log and fault injection."""
+    """A threaded HTTP server on ``127.0.0.1`` with routes, a request log and fault injection.
 
-    def __init__(self, name: str = "service") -> None:
+    Args:
+        name: For thread names and error messages.
+        port: The port to listen on; ``0`` (the default) picks a free one.
+    """
+
+    def __init__(self, name: str = "service", *, port: int = 0) -> None:
         self.name = name
+        self.port = port
         self.calls: list[Request] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[Fault] = []
@@ -105,12 +118,22 @@ class HTTPService:
     # ------------------------------------------------------------------ configuration
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
-        """Answers ``method pattern`` with ``handler``; ``{name}`` segments become params."""
+        """Answers ``method pattern`` with ``handler``; ``{name}`` segments become params.
+
+        Routing the same method and pattern again replaces the handler.
+        """
         regex = re.compile(
             "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$"
         )
         with self._lock:
+            self._routes = [
+                r for r in self._routes if (r[0], r[1].pattern) != (method.upper(), regex.pattern)
+            ]
             self._routes.append((method.upper(), regex, handler))
+
+    def json_route(self, method: str, pattern: str, body: Any, status: int = 200) -> None:
+        """Answers ``method pattern`` with a fixed JSON ``body``."""
+        self.route(method, pattern, lambda _request: Reply(status, body))
 
     def fail_next(
         self,
@@ -175,7 +198,7 @@ class HTTPService:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
