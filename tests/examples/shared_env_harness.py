@@ -1,6 +1,8 @@
-"""The seed 000 test harness around the stand-in services of :mod:`activities._demo.services`.
+"""The test harness of the shared-env examples (:mod:`workflows._shared_env`), around the
+stand-in services of :mod:`activities._demo.services` (built on the one HTTP stand-in,
+:class:`activities._demo.http.HTTPService`).
 
-:func:`seed000_harness` starts the services (:class:`SharedServices`), adds a SQLite D1
+:func:`shared_env_harness` starts the services (:class:`SharedServices`), adds a SQLite D1
 database and KV namespace in a directory and builds the
 :class:`~workflows._shared_env.SharedEnv`. The fakes are re-exported here for the tests.
 """
@@ -36,7 +38,7 @@ __all__ = [
     "Notifier",
     "PaymentGateway",
     "SharedServices",
-    "seed000_harness",
+    "shared_env_harness",
 ]
 
 #: Worker options for tests: steps that keep Cloudflare's default retry config (5 retries,
@@ -46,7 +48,7 @@ FAST_RETRIES: dict[str, Any] = {"default_retry_delay": "20 milliseconds"}
 
 @dataclass
 class Harness:
-    """What a seed 000 test works with: the services, the env, and SQL helpers."""
+    """What a shared-env test works with: the services, the env, and SQL helpers."""
 
     services: SharedServices
     env: SharedEnv
@@ -80,7 +82,7 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def seed000_harness(
+async def shared_env_harness(
     data_dir: Path, client: Client, task_queue: str, **env_options: Any
 ) -> AsyncIterator[Harness]:
     """Starts the services, builds the env in ``data_dir`` and applies the schema."""

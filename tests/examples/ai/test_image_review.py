@@ -14,9 +14,8 @@ from activities._demo.http import HTTPService, Reply
 from activities.ai.image_review import DESCRIBE_MODEL, ImageEnv
 from adapter import InstanceStatus
 from adapter.bindings import OfflineAI, R2Bucket
+from tests.helpers import eventually, step_attempts
 from workflows.ai.image_review import ImageProcessingWorkflow
-
-from .helpers import eventually, step_attempts
 
 pytestmark = pytest.mark.server
 

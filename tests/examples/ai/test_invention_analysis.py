@@ -20,13 +20,12 @@ from activities.ai.invention_analysis import (
 )
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, OfflineAI
+from tests.helpers import eventually, step_attempts
 from workflows.ai.invention_analysis import (
     EXAMPLE_PARAMS,
     InventionAnalysisWorkflow,
     start_analysis,
 )
-
-from .helpers import eventually, step_attempts
 
 pytestmark = pytest.mark.server
 

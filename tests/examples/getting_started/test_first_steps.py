@@ -1,25 +1,15 @@
-"""End-to-end tests of the small seed 002 ports: workflows/getting_started/first_steps.py and
-workflows/ai/structured_output.py."""
+"""End-to-end tests of workflows/getting_started/first_steps.py (seed 002, "Basic Workflow
+Structure")."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from activities.ai.invention_analysis import Extraction, call_ai_with_schema
 from adapter import InvalidParamsError
-from adapter.bindings import OfflineAI
-from workflows.ai.structured_output import (
-    EXAMPLE_PARAMS,
-    AnalysisWorkflow,
-    SearchQueries,
-    StructuredEnv,
-)
+from tests.helpers import step_attempts
 from workflows.getting_started.first_steps import MyWorkflow
-
-from .helpers import step_attempts
 
 pytestmark = pytest.mark.server
 
@@ -34,28 +24,4 @@ async def test_basic_workflow_passes_data_between_steps(tempflare_worker: Any) -
     assert [a.summary for a in await step_attempts(instance.handle)] == [
         "fetch-data",
         "process-data",
-    ]
-
-
-async def test_structured_analysis_validates_both_ai_answers(tempflare_worker: Any) -> None:
-    conversation = EXAMPLE_PARAMS["conversation"]
-    async with tempflare_worker(AnalysisWorkflow, env=StructuredEnv(AI=OfflineAI())) as wf:
-        instance = await wf.create(id="structured-1", params={"conversation": conversation})
-        result = await instance.handle.result()
-    extraction = await call_ai_with_schema(
-        OfflineAI(),
-        model="claude-sonnet-4-5",
-        system_prompt="Extract invention features from the conversation.",
-        user_prompt=conversation,
-        schema=Extraction,
-        schema_name="InventionExtraction",
-    )
-    assert result["extraction"] == extraction.model_dump()
-    assert Extraction.model_validate(result["extraction"]).features
-    queries = SearchQueries.model_validate(result["queries"])
-    assert len(queries.queries) == 3 and all(isinstance(q, str) for q in queries.queries)
-    assert json.dumps(result)  # plain JSON all the way
-    assert [a.summary for a in await step_attempts(instance.handle)] == [
-        "extract-features",
-        "generate-queries",
     ]

@@ -14,10 +14,9 @@ from activities._demo.http import HTTPService
 from activities.getting_started.starter import StarterEnv
 from adapter import Workflow
 from adapter.bindings import R2Bucket
+from tests.helpers import eventually
 from workflows.getting_started.front_door import serve, server_url
 from workflows.getting_started.starter import MyWorkflow
-
-from .helpers import eventually
 
 pytestmark = pytest.mark.server
 

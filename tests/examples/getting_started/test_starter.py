@@ -13,9 +13,8 @@ from activities._demo.http import HTTPService
 from activities.getting_started.starter import FILES, StarterEnv
 from adapter import InstanceStatus
 from adapter.bindings import R2Bucket
+from tests.helpers import eventually, step_attempts, timers
 from workflows.getting_started.starter import MyWorkflow
-
-from .helpers import eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 

@@ -13,9 +13,8 @@ import pytest
 from activities.getting_started.using_bindings import SUMMARY_MODEL, ProcessorEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, KVNamespace, OfflineAI
+from tests.helpers import eventually, step_attempts
 from workflows.getting_started.using_bindings import DataProcessor
-
-from .helpers import eventually, step_attempts
 
 pytestmark = pytest.mark.server
 

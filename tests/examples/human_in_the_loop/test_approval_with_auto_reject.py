@@ -12,9 +12,8 @@ import pytest
 from activities.human_in_the_loop.approval_with_auto_reject import ApprovalEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database
+from tests.helpers import eventually, step_attempts, timers
 from workflows.human_in_the_loop.approval_with_auto_reject import ApprovalWorkflow
-
-from .helpers import eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 

@@ -1,4 +1,5 @@
-"""Seed 000 ApprovalWorkflow: primary decision, timeout and escalation, double timeout."""
+"""End-to-end tests of workflows/human_in_the_loop/approval_with_escalation.py (seed 000's
+ApprovalWorkflow): primary decision, timeout and escalation, double timeout."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from tests.examples.shared_env_harness import FAST_RETRIES, Harness, shared_env_harness
+from tests.helpers import eventually, step_attempts, timers
 from workflows.human_in_the_loop.approval_with_escalation import EVENT_TYPE, ApprovalWorkflow
-
-from .helpers import eventually, step_attempts, timers
-from .seed000_services import FAST_RETRIES, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
@@ -21,7 +21,7 @@ MANAGER, SENIOR = "manager@example.com", "senior-manager@example.com"
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

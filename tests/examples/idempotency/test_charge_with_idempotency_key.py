@@ -1,4 +1,5 @@
-"""Seed 000 PaymentWorkflow: idempotency key, KV-cached result, gateway failures, declines."""
+"""End-to-end tests of workflows/idempotency/charge_with_idempotency_key.py (seed 000's
+PaymentWorkflow): idempotency key, KV-cached result, gateway failures, declines."""
 
 from __future__ import annotations
 
@@ -11,17 +12,16 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from activities.idempotency.charge_with_idempotency_key import payment_cache_key
+from tests.examples.shared_env_harness import FAST_RETRIES, Harness, shared_env_harness
+from tests.helpers import step_attempts
 from workflows.idempotency.charge_with_idempotency_key import PaymentWorkflow
-
-from .helpers import step_attempts
-from .seed000_services import FAST_RETRIES, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

@@ -1,4 +1,5 @@
-"""Seed 000 OrderUpsertWorkflow: the ``create order`` upsert leaves one row per order."""
+"""End-to-end tests of workflows/idempotency/order_upsert.py (seed 000's OrderUpsertWorkflow): the
+``create order`` upsert leaves one row per order."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
+from tests.examples.shared_env_harness import Harness, shared_env_harness
+from tests.helpers import step_attempts
 from workflows.idempotency.order_upsert import OrderUpsertWorkflow
-
-from .helpers import step_attempts
-from .seed000_services import Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

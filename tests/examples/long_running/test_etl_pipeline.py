@@ -14,9 +14,8 @@ from activities._demo.http import HTTPService
 from activities.long_running.etl_pipeline import PipelineEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, R2Bucket
+from tests.helpers import eventually, step_attempts, timers
 from workflows.long_running.etl_pipeline import DataPipelineWorkflow
-
-from .helpers import eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 

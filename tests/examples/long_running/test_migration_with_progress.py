@@ -1,4 +1,5 @@
-"""Seed 000 DataMigrationWorkflow: batches, progress in D1, pauses, a failing batch."""
+"""End-to-end tests of workflows/long_running/migration_with_progress.py (seed 000's
+DataMigrationWorkflow): batches, progress in D1, pauses, a failing batch."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from tests.examples.shared_env_harness import FAST_RETRIES, Harness, shared_env_harness
+from tests.helpers import step_attempts, timers
 from workflows.long_running.migration_with_progress import DataMigrationWorkflow, js_round
-
-from .helpers import step_attempts, timers
-from .seed000_services import FAST_RETRIES, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

@@ -1,4 +1,5 @@
-"""Seed 000 VideoProcessingWorkflow: submit, then poll with exponential backoff."""
+"""End-to-end tests of workflows/long_running/poll_with_backoff.py (seed 000's
+VideoProcessingWorkflow): submit, then poll with exponential backoff."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from tests.examples.shared_env_harness import FAST_RETRIES, Harness, shared_env_harness
+from tests.helpers import step_attempts, timers
 from workflows.long_running.poll_with_backoff import (
     VideoProcessingWorkflow,
     backoff_seconds,
     seconds_label,
 )
-
-from .helpers import step_attempts, timers
-from .seed000_services import FAST_RETRIES, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
@@ -25,7 +25,7 @@ FAST = {"baseDelaySeconds": 0.05, "maxDelaySeconds": 0.15}
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

@@ -1,4 +1,5 @@
-"""Seed 000 MonitoredWorkflow: structured logs around the run, metrics data points."""
+"""End-to-end tests of workflows/observability/logging_and_metrics.py (seed 000's
+MonitoredWorkflow): structured logs around the run, metrics data points."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ import pytest
 from structlog.testing import capture_logs
 from temporalio.client import Client, WorkflowFailureError
 
+from tests.examples.shared_env_harness import Harness, shared_env_harness
 from workflows.observability.logging_and_metrics import MonitoredWorkflow
-
-from .seed000_services import Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         await harness.execute(
             "INSERT INTO users (id, name, email, migrated_at) VALUES (7, 'Ada', 'a@x.io', 'now')"
         )

@@ -10,9 +10,8 @@ from temporalio.client import Client
 
 from activities.orchestration.fire_and_forget_child import ParentEnv
 from adapter import Workflow
+from tests.helpers import step_attempts
 from workflows.orchestration.fire_and_forget_child import ChildWorkflow, ParentWorkflow
-
-from .helpers import step_attempts
 
 pytestmark = pytest.mark.server
 

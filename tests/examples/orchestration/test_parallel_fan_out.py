@@ -12,9 +12,8 @@ import pytest
 from activities.orchestration.parallel_fan_out import FanOutEnv
 from adapter import InstanceStatus
 from adapter.bindings import R2Bucket
+from tests.helpers import eventually, step_attempts
 from workflows.orchestration.parallel_fan_out import FanOutWorkflow
-
-from .helpers import eventually, step_attempts
 
 pytestmark = pytest.mark.server
 

@@ -8,9 +8,8 @@ import pytest
 
 from adapter import InstanceStatus, WorkflowEvent, WorkflowStep
 from adapter._constants import STATUS_QUERY
+from tests.helpers import eventually, step_attempts
 from workflows.orchestration.race import RaceParams, RaceWorkflow
-
-from .helpers import eventually, step_attempts
 
 pytestmark = pytest.mark.server
 

@@ -1,4 +1,5 @@
-"""Seed 000 OrderWorkflow: a payment child polled to completion, then a fulfilment child."""
+"""End-to-end tests of workflows/orchestration/wait_for_child.py (seed 000's OrderWorkflow): a
+payment child polled to completion, then a fulfilment child."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from tests.examples.shared_env_harness import FAST_RETRIES, Harness, shared_env_harness
+from tests.helpers import eventually, step_attempts, timers
 from workflows.idempotency.charge_with_idempotency_key import PaymentWorkflow
 from workflows.orchestration.wait_for_child import FulfillmentWorkflow, OrderWorkflow
-
-from .helpers import eventually, step_attempts, timers
-from .seed000_services import FAST_RETRIES, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
@@ -22,7 +22,7 @@ SUFFIX = "-charge-payment"
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

@@ -1,4 +1,5 @@
-"""Seed 000 CircuitBreakerWorkflow: failures counted in KV open the circuit; success resets it."""
+"""End-to-end tests of workflows/resilience/circuit_breaker.py (seed 000's CircuitBreakerWorkflow):
+failures counted in KV open the circuit; success resets it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from tests.examples.shared_env_harness import FAST_RETRIES, ExternalApi, Harness, shared_env_harness
+from tests.helpers import step_attempts
 from workflows.resilience.circuit_breaker import CircuitBreakerWorkflow
-
-from .helpers import step_attempts
-from .seed000_services import FAST_RETRIES, ExternalApi, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
@@ -23,7 +23,7 @@ KEY = "circuit:external-api"
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

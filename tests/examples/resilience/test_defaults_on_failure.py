@@ -1,4 +1,5 @@
-"""Seed 000 UserPreferencesWorkflow: preferences from the API, or defaults on any failure."""
+"""End-to-end tests of workflows/resilience/defaults_on_failure.py (seed 000's
+UserPreferencesWorkflow): preferences from the API, or defaults on any failure."""
 
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ from temporalio.client import Client
 
 from activities._demo.http import Reply
 from activities.resilience.defaults_on_failure import DEFAULT_PREFERENCES
+from tests.examples.shared_env_harness import Harness, shared_env_harness
+from tests.helpers import step_attempts
 from workflows.resilience.defaults_on_failure import UserPreferencesWorkflow
-
-from .helpers import step_attempts
-from .seed000_services import Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

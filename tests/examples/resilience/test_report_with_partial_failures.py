@@ -16,9 +16,8 @@ from activities._demo.http import HTTPService, Reply, Request
 from activities.resilience.report_with_partial_failures import ReportEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database, OfflineAI
+from tests.helpers import eventually, step_attempts
 from workflows.resilience.report_with_partial_failures import ReportGenerationWorkflow
-
-from .helpers import eventually, step_attempts
 
 pytestmark = pytest.mark.server
 

@@ -1,4 +1,5 @@
-"""Seed 000 ErrorCategorizationWorkflow: 4xx fail at once, 5xx and network errors retry."""
+"""End-to-end tests of workflows/resilience/retry_by_error_category.py (seed 000's
+ErrorCategorizationWorkflow): 4xx fail at once, 5xx and network errors retry."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from activities.resilience.retry_by_error_category import ApiError, should_retry
+from tests.examples.shared_env_harness import FAST_RETRIES, ApiService, Harness, shared_env_harness
+from tests.helpers import step_attempts
 from workflows.resilience.retry_by_error_category import ErrorCategorizationWorkflow
-
-from .helpers import step_attempts
-from .seed000_services import FAST_RETRIES, ApiService, Harness, seed000_harness
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture
 async def h(tmp_path: Path, tempflare_client: Client, task_queue: str) -> AsyncIterator[Harness]:
-    async with seed000_harness(tmp_path, tempflare_client, task_queue) as harness:
+    async with shared_env_harness(tmp_path, tempflare_client, task_queue) as harness:
         yield harness
 
 

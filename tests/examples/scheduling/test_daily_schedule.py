@@ -11,13 +11,12 @@ import pytest
 from temporalio.client import Client
 
 from adapter import WorkflowInstance
+from tests.helpers import eventually, step_attempts, timers
 from workflows.scheduling.daily_schedule import (
     DailyWorkflow,
     create_daily_schedule,
     scheduled_time_from_id,
 )
-
-from .helpers import eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 

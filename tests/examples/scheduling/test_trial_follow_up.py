@@ -12,9 +12,8 @@ from activities._demo.http import HTTPService, Reply
 from activities.scheduling.trial_follow_up import LifecycleEnv, apply_schema
 from adapter import InstanceStatus
 from adapter.bindings import D1Database
+from tests.helpers import eventually, step_attempts, timers
 from workflows.scheduling.trial_follow_up import UserLifecycleWorkflow
-
-from .helpers import eventually, step_attempts, timers
 
 pytestmark = pytest.mark.server
 
