@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import time
 import uuid
@@ -50,7 +51,7 @@ from adapter.devserver import (
     server_answers,
 )
 from worker import build_worker, exit_process
-from workflows import PortedWorkflow, discover_workflows
+from workflows import PortedWorkflow, discover_workflows, example_name
 
 ROOT = Path(__file__).resolve().parent
 console = Console()
@@ -98,8 +99,9 @@ def render(runs: list[Run], ui: str | None, namespace: str) -> Table:
 
 
 def selected(ported: PortedWorkflow, only: list[str]) -> bool:
-    """Whether ``--only`` picks this demo (by module or workflow name, substring match)."""
-    names = (ported.module.__name__.rsplit(".", 1)[-1], ported.workflow.workflow_name)
+    """Whether ``--only`` picks this demo (by module or workflow name, substring match; the
+    module name includes its pattern package, so ``--only human_in_the_loop`` picks a group)."""
+    names = (example_name(ported.module), ported.workflow.workflow_name)
     return not only or any(word in name for word in only for name in names)
 
 
@@ -114,7 +116,7 @@ async def start_demos(client: Any, task_queue: str, only: list[str]) -> list[Run
     ]
     for n, ported in enumerate(demos):
         params = ported.module.EXAMPLE_PARAMS
-        iid = f"demo-{ported.module.__name__.rsplit('.', 1)[-1].replace('_', '-')}-{suffix}"
+        iid = re.sub(r"[^A-Za-z0-9_-]", "-", f"demo-{ported.workflow.workflow_name}-{suffix}")
         binding = Workflow(client, ported.workflow, task_queue=task_queue)
         if n == 0:
             # one instance goes straight through the plain Temporal client
@@ -304,7 +306,8 @@ def main() -> None:
         "--only",
         default="",
         metavar="NAMES",
-        help="comma-separated parts of module or workflow names: run only those demos",
+        help="comma-separated parts of module (e.g. human_in_the_loop, race) or workflow "
+        "names: run only those demos",
     )
     args = parser.parse_args()
     only = [word.strip() for word in args.only.split(",") if word.strip()]

@@ -5,8 +5,9 @@ Configuration comes from the environment:
 * ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
 * ``TEMPORAL_TASK_QUEUE`` (``tempflare``),
 * ``TEMPFLARE_DATA_DIR`` (``.tempflare-data``): where the local env bindings keep their files;
-* each workflow module's service URLs (``SEED000_PAYMENT_GATEWAY_URL``, ``EMAIL_API_URL``...; see
-  the ``make_env`` of the modules in ``workflows/``), defaulting to the seeds' own URLs.
+* each workflow module's service URLs (``PAYMENT_GATEWAY_URL``, ``EMAIL_API_URL``...; see the
+  ``make_env`` of the modules in ``workflows/`` and ``SERVICE_URLS`` in
+  ``workflows/_shared_env.py``), defaulting to the seeds' own URLs.
 
 The worker builds each module's production env (``make_env``): it starts no stand-in services and
 needs neither the test suite nor the main job's demo (``main.py`` builds the demo envs instead).

@@ -1,7 +1,8 @@
-"""Ported Cloudflare workflows, one module per seed workflow.
+"""Ported Cloudflare workflows, grouped by pattern in sub-packages (see ``workflows/README.md``).
 
-Each module defines one or more ``WorkflowEntrypoint`` subclasses and, for the worker and the
-main job, may define:
+:func:`discover_workflows` walks every sub-package; modules and packages whose name starts with
+``_`` (shared plumbing such as ``_shared_env``) are skipped. Each example module defines one or
+more ``WorkflowEntrypoint`` subclasses and, for the worker and the main job, may define:
 
 * ``make_env(data_dir, client, task_queue)``: the env object its workflows get as ``self.env`` in
   a worker (``worker.py``, the Docker image); it must not start stand-in services;
@@ -53,16 +54,36 @@ class PortedWorkflow:
         return factory(data_dir, client, task_queue) if factory else None
 
 
+def _module_names(path: Sequence[str], prefix: str) -> list[str]:
+    """The dotted names of the public modules under ``path``, sub-packages included, sorted.
+
+    Like ``pkgutil.walk_packages``, but a module or package whose name starts with ``_`` is
+    skipped without being imported, and a package that fails to import raises.
+    """
+    names: list[str] = []
+    for info in sorted(pkgutil.iter_modules(path), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        name = f"{prefix}{info.name}"
+        if info.ispkg:
+            names += _module_names(importlib.import_module(name).__path__, f"{name}.")
+        else:
+            names.append(name)
+    return names
+
+
 def _workflow_modules() -> list[ModuleType]:
-    return [
-        importlib.import_module(f"{__name__}.{info.name}")
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
-        if not info.name.startswith("_")
-    ]
+    return [importlib.import_module(name) for name in _module_names(__path__, f"{__name__}.")]
+
+
+def example_name(module: ModuleType) -> str:
+    """A module's dotted name below this package, e.g. ``human_in_the_loop.approval_by_polling``."""
+    return module.__name__.removeprefix(f"{__name__}.")
 
 
 def discover_workflows() -> list[PortedWorkflow]:
-    """Every ``WorkflowEntrypoint`` subclass defined in a module of this package."""
+    """Every ``WorkflowEntrypoint`` subclass defined in a public module of this package or of
+    one of its sub-packages."""
     found: list[PortedWorkflow] = []
     for module in _workflow_modules():
         # In definition order: a module's namespace keeps the order its classes were defined in.

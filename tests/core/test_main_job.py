@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: A demo that completes in about two seconds.
-DEMO = "seed001_race"
+DEMO = "race-two-steps"
 
 
 def start_main(

@@ -57,7 +57,7 @@ def image_env(app: Path, address: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PYTHON", "TEMPORAL_", "TEMPFLARE_", "SEED000_"))
+        if not k.startswith(("PYTHON", "TEMPORAL_", "TEMPFLARE_")) and not k.endswith("_URL")
     }
     env.update(
         PYTHONPATH=str(app),
@@ -100,7 +100,7 @@ async def main():
         return built.task_queue, listening_ports()
 
 queue, ports = asyncio.run(main())
-import activities.seed001_demo as seed001_demo
+import activities._demo.demo_server as demo_server
 print(json.dumps({
     "worker": worker.__file__,
     "adapter": sys.modules["adapter"].__file__,
@@ -109,8 +109,8 @@ print(json.dumps({
     "test_modules": sorted(m for m in sys.modules if m == "tests" or m.startswith("tests.")),
     "task_queue": queue,
     "listening": ports,
-    "seed001_stand_in_started": seed001_demo._started is not None,
-    "seed000_stand_in_imported": "activities.seed000_demo" in sys.modules,
+    "demo_server_started": demo_server._started is not None,
+    "demo_services_imported": "activities._demo.services" in sys.modules,
 }))
 """
 
@@ -148,8 +148,8 @@ def test_worker_builds_from_the_image_files_alone(tmp_path: Path, tempflare_clie
         assert report[module].startswith(str(app)), report
     assert report["task_queue"] == env["TEMPORAL_TASK_QUEUE"]
     assert report["listening"] == [], "the production worker started a stand-in service"
-    assert report["seed001_stand_in_started"] is False
-    assert report["seed000_stand_in_imported"] is False
+    assert report["demo_server_started"] is False
+    assert report["demo_services_imported"] is False
 
 
 @pytest.mark.timeout(120)

@@ -1,0 +1,2 @@
+"""Side effects of the AI examples: model calls through the ``AI`` binding, repositories,
+notifications."""

@@ -1,0 +1,2 @@
+"""The first examples: a starter workflow, two steps passing data, env bindings (D1, KV, AI), and
+an HTTP front door that creates instances."""

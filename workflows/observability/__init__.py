@@ -1,0 +1,1 @@
+"""Structured logging and metrics around a workflow's steps."""
