@@ -27,7 +27,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from .._client.client import Workflow, connect
+from .._client.client import Workflow
+from .._client.connection import connect
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._worker.worker import create_worker, ensure_search_attributes
 from ..devserver import dev_server_extra_args, ensure_temporal_cli
