@@ -112,6 +112,26 @@ def test_precedence_arguments_then_environment_then_profile(config_file: Path) -
     assert settings.address_source == "the address argument"
 
 
+def test_an_explicit_address_does_not_pick_up_the_default_profile(config_file: Path) -> None:
+    """A default profile written for another cluster must not decorate an address the caller
+    chose (a local dev server, say) with its namespace, API key or TLS; naming a profile, or
+    setting TEMPORAL_API_KEY and friends, still does."""
+    config_file.write_text(
+        '[profile.default]\naddress = "cloud.example:7233"\nnamespace = "ns-cloud"\n'
+        'api_key = "cloud-key"\n\n[profile.dev]\nnamespace = "ns-dev"\n'
+    )
+    env = {"TEMPORAL_CONFIG_FILE": str(config_file)}
+    local = resolve_connection("127.0.0.1:7233", env=env)
+    assert (local.namespace, local.options) == ("default", {})
+    from_env = resolve_connection("127.0.0.1:7233", env={**env, "TEMPORAL_NAMESPACE": "ns-env"})
+    assert from_env.namespace == "ns-env"
+    named = resolve_connection("127.0.0.1:7233", profile="dev", env=env)
+    assert (named.address, named.namespace) == ("127.0.0.1:7233", "ns-dev")
+    cloud = resolve_connection(env=env)
+    assert (cloud.address, cloud.namespace) == ("cloud.example:7233", "ns-cloud")
+    assert cloud.options == {"api_key": "cloud-key", "tls": True}
+
+
 def test_unknown_profile_is_a_typed_error(config_file: Path, tmp_path: Path) -> None:
     with pytest.raises(ConnectionConfigError) as info:
         resolve_connection(profile="staging", env={"TEMPORAL_CONFIG_FILE": str(config_file)})

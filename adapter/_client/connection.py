@@ -9,6 +9,11 @@ file (``$TEMPORAL_CONFIG_FILE``, else ``temporal.toml`` in the user's config fol
 Precedence, highest first: the arguments of :func:`connect`, the environment variables, the
 profile in the config file, then tempflare's defaults (``localhost:7233``, namespace ``default``,
 the pydantic data converter).
+
+The config file describes servers, so it is read when :func:`connect` has to find one (no
+``address`` argument) or when a profile is named (``profile=`` or ``TEMPORAL_PROFILE``); an
+address the caller chose, such as a local dev server's, does not pick up the TLS settings, API
+key or namespace of a default profile written for another cluster.
 """
 
 from __future__ import annotations
@@ -104,7 +109,8 @@ def resolve_connection(
     """Work out what :func:`connect` would dial, without dialling.
 
     Args:
-        address: ``host:port``; wins over ``TEMPORAL_ADDRESS`` and the profile.
+        address: ``host:port``; wins over ``TEMPORAL_ADDRESS`` and the profile. Given without
+            a profile (argument or ``TEMPORAL_PROFILE``), the config file is not read.
         namespace: Wins over ``TEMPORAL_NAMESPACE`` and the profile.
         profile: Profile of the config file to read; wins over ``TEMPORAL_PROFILE``.
         env: Environment variables to use instead of the process's (for tests).
@@ -119,7 +125,8 @@ def resolve_connection(
     environ: Mapping[str, str] = os.environ if env is None else env
     named_file = environ.get("TEMPORAL_CONFIG_FILE", "").strip()
     config_file = Path(named_file).expanduser() if named_file else _default_config_file()
-    if named_file and not config_file.is_file():
+    read_file = not address or bool(profile or environ.get("TEMPORAL_PROFILE"))
+    if read_file and named_file and not config_file.is_file():
         raise ConnectionConfigError(
             f"TEMPORAL_CONFIG_FILE={named_file!r} names no file. Point it at a Temporal config "
             "file (TOML with [profile.<name>] tables holding address, namespace, api_key, tls) "
@@ -127,7 +134,9 @@ def resolve_connection(
         )
     profile_name = profile or environ.get("TEMPORAL_PROFILE") or "default"
     try:
-        loaded = ClientConfigProfile.load(profile=profile or None, override_env_vars=env)
+        loaded = ClientConfigProfile.load(
+            profile=profile or None, disable_file=not read_file, override_env_vars=env
+        )
     except RuntimeError as err:  # temporal_sdk_bridge.ConfigError
         from_where = "the profile argument" if profile else "$TEMPORAL_PROFILE"
         if "not found" in str(err):
@@ -184,7 +193,7 @@ async def connect(
 
     Args:
         address: ``host:port``; default ``$TEMPORAL_ADDRESS``, then the profile, then
-            ``localhost:7233``.
+            ``localhost:7233``. Given without a profile, the config file is not read.
         namespace: Default ``$TEMPORAL_NAMESPACE``, then the profile, then ``default``.
         profile: Profile of the config file; default ``$TEMPORAL_PROFILE``, then ``default``.
         **options: Passed to ``temporalio.client.Client.connect``; they win over the
