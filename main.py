@@ -1,7 +1,8 @@
 """The main job: a worker plus one instance of every ported workflow, end to end.
 
 1. Starts the embedded Temporal dev server (SQLite in ``.temporal/``, Web UI on port 8233),
-   unless ``TEMPORAL_ADDRESS`` is set.
+   unless ``TEMPORAL_ADDRESS`` or ``TEMPORAL_PROFILE`` is set: then ``connect()`` takes the
+   server from the ``TEMPORAL_*`` variables and the Temporal config file.
 2. Starts the worker for every workflow in ``workflows/``.
 3. Starts one instance of each ported workflow (through the binding, and one through the plain
    Temporal client), sends the events they wait for, and lets timeout paths time out.
@@ -40,6 +41,8 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from adapter import InstanceStatus, Workflow, WorkflowInstance, connect
 from adapter.devserver import (
@@ -215,12 +218,15 @@ async def run_job(
     result: int | None = None
     server: Server | None = None
     try:
-        address = os.environ.get("TEMPORAL_ADDRESS")
-        if address:
+        if os.environ.get("TEMPORAL_ADDRESS") or os.environ.get("TEMPORAL_PROFILE"):
+            client = await connect()
+            address = client.service_client.config.target_host
             server = Server(address, os.environ.get("TEMPORAL_UI_URL"))
         else:
             server = await start_or_reuse_server(server_dir, wait)
-        client = await connect(server.address)
+            # Not connect(): the embedded server is local and plain, and the user's Temporal
+            # config (TLS, API key, namespace) may well describe some other cluster.
+            client = await Client.connect(server.address, data_converter=pydantic_data_converter)
         task_queue = os.environ.get("TEMPORAL_TASK_QUEUE", "tempflare")
         worker = await build_worker(
             client=client,

@@ -13,7 +13,8 @@ Write a workflow the Cloudflare way::
 run it with :func:`create_worker`, and start it with the :class:`Workflow` binding.
 """
 
-from ._client.client import Workflow, WorkflowInstance, connect
+from ._client.client import Workflow, WorkflowInstance
+from ._client.connection import connect
 from ._shared.config import Durability, RetryConfig, StepConfig
 from ._shared.durations import Duration, parse_duration
 from ._shared.entrypoint import WorkflowEntrypoint

@@ -8,7 +8,6 @@ is a plain Temporal workflow whose id is the instance id and whose type is the w
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
@@ -26,14 +25,11 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import WorkflowSerializationContext
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .._shared.constants import (
-    DEFAULT_ADDRESS,
-    DEFAULT_NAMESPACE,
     PAUSE_UPDATE,
     RESUME_UPDATE,
     STATUS_SEARCH_ATTRIBUTE,
@@ -75,24 +71,6 @@ _CLOSE_EVENTS: Final = frozenset(
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
     }
 )
-
-
-async def connect(
-    address: str | None = None, *, namespace: str | None = None, **options: Any
-) -> Client:
-    """Connects a Temporal client with tempflare's data converter (pydantic-aware JSON).
-
-    Args:
-        address: ``host:port``; defaults to ``$TEMPORAL_ADDRESS`` or ``localhost:7233``.
-        namespace: Defaults to ``$TEMPORAL_NAMESPACE`` or ``default``.
-        **options: Passed to ``temporalio.client.Client.connect``.
-    """
-    options.setdefault("data_converter", pydantic_data_converter)
-    return await Client.connect(
-        address or os.environ.get("TEMPORAL_ADDRESS") or DEFAULT_ADDRESS,
-        namespace=namespace or os.environ.get("TEMPORAL_NAMESPACE") or DEFAULT_NAMESPACE,
-        **options,
-    )
 
 
 def map_status(

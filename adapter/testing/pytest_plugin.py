@@ -13,6 +13,7 @@ Registered through the ``pytest11`` entry point, so installing tempflare is enou
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -26,7 +27,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from .._client.client import Workflow, connect
+from .._client.client import Workflow
+from .._client.connection import connect
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._worker.worker import create_worker, ensure_search_attributes
 from ..devserver import dev_server_extra_args, ensure_temporal_cli
@@ -66,7 +68,8 @@ async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflo
         env = WorkflowEnvironment.from_client(client)
     else:
         env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(ensure_temporal_cli()),
+            # Provisioned by tempflare: the SDK's own download cannot reach GitHub everywhere.
+            dev_server_existing_path=str(await asyncio.to_thread(ensure_temporal_cli)),
             dev_server_extra_args=dev_server_extra_args(),
             data_converter=pydantic_data_converter,
             dev_server_startup_timeout=timedelta(seconds=60),

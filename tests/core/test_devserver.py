@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import os
 import shutil
 import socket
@@ -12,12 +11,11 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import tarfile
 import time
-import urllib.error
 from pathlib import Path
 
 import filelock
+import platformdirs
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
@@ -211,8 +209,23 @@ def test_cache_dir_argument_beats_env(
 ) -> None:
     other = tmp_path / "other-cache"
     cached = _fake_temporal(other / "temporal-cli" / TEMPORAL_CLI_VERSION / "temporal")
-    monkeypatch.setattr(devserver, "_download_release", _no_download)
+    monkeypatch.setattr(devserver, "_download_with_sdk", _no_download)
     assert ensure_temporal_cli(cache_dir=other) == cached
+
+
+def test_cache_dir_defaults_to_the_platform_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without TEMPFLARE_CACHE_DIR, the cache is platformdirs' user cache folder for tempflare
+    (~/.cache/tempflare on Linux, or under $XDG_CACHE_HOME)."""
+    monkeypatch.delenv(devserver.CACHE_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    expected = Path(platformdirs.user_cache_dir("tempflare", appauthor=False))
+    assert devserver._cache_root(None) == expected
+    if sys.platform.startswith("linux"):
+        assert expected == tmp_path / "xdg" / "tempflare"
+    monkeypatch.setenv(devserver.CACHE_DIR_ENV, str(tmp_path / "override"))
+    assert devserver._cache_root(None) == tmp_path / "override"
 
 
 def test_go_install_into_empty_cache(
@@ -234,7 +247,7 @@ def test_go_install_into_empty_cache(
         f'{chmod} +x "$GOBIN/temporal"\n',
     )
     monkeypatch.setenv("PATH", str(fake_go_dir))
-    monkeypatch.setattr(devserver, "_download_release", _no_download)
+    monkeypatch.setattr(devserver, "_download_with_sdk", _no_download)
 
     result = ensure_temporal_cli()
 
@@ -296,41 +309,52 @@ def test_concurrent_callers_build_once(isolated_env: Path, tmp_path: Path) -> No
     assert calls.read_text().splitlines() == ["build"]
 
 
-def test_failed_go_build_falls_back_to_download(
+def test_failed_go_build_falls_back_to_the_sdk_download(
     isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """When `go install` fails, the SDK downloads the pinned version (what start_local does
+    without a binary) into the cache folder; the binary is checked and renamed into place."""
     fake_go_dir = tmp_path / "gobin-tools"
     _write_script(fake_go_dir / "go", 'echo "go: module requires go >= 1.25.0" >&2\nexit 1\n')
     monkeypatch.setenv("PATH", str(fake_go_dir))
+    script = '#!/bin/sh\necho "temporal version downloaded"\n'
+    calls: list[dict[str, object]] = []
 
-    archive = tmp_path / "temporal_cli.tar.gz"
-    script = b'#!/bin/sh\necho "temporal version downloaded"\n'
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, data in (("LICENSE", b"MIT"), ("temporal", script)):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o755
-            tar.addfile(info, io.BytesIO(data))
-    monkeypatch.setattr(devserver, "_release_url", lambda: archive.as_uri())
+    class FakeEnvironment:
+        async def shutdown(self) -> None:
+            calls.append({"shutdown": True})
+
+    async def fake_start_local(**options: object) -> FakeEnvironment:
+        calls.append(options)
+        # What sdk-core's lazy download leaves behind: temporal-<version> in download_dest_dir.
+        _write_script(
+            Path(str(options["download_dest_dir"])) / f"temporal-{TEMPORAL_CLI_VERSION}",
+            script.removeprefix("#!/bin/sh\n"),
+        )
+        return FakeEnvironment()
+
+    monkeypatch.setattr(devserver.WorkflowEnvironment, "start_local", fake_start_local)
 
     result = ensure_temporal_cli()
 
     assert result == isolated_env / "temporal-cli" / TEMPORAL_CLI_VERSION / "temporal"
-    assert result.read_bytes() == script
+    assert result.read_text() == script
     assert os.access(result, os.X_OK)
-    leftovers = [
-        p.name for p in result.parent.iterdir() if p.name.startswith(".") and p.name != ".lock"
-    ]
-    assert leftovers == []
+    assert calls[0]["dev_server_download_version"] == TEMPORAL_CLI_VERSION
+    assert calls[0]["download_dest_dir"] == str(result.parent)
+    assert "dev_server_existing_path" not in calls[0]
+    assert calls[1] == {"shutdown": True}
+    leftovers = sorted(p.name for p in result.parent.iterdir())
+    assert leftovers == [".lock", "go-install.log", "temporal"]
 
 
 def test_nothing_available_raises_typed_error(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing_download(target: Path) -> None:
-        raise urllib.error.URLError("no route to temporal.download")
+    async def failing_start_local(**options: object) -> None:
+        raise RuntimeError("Failed starting Temporal dev server: no route to temporal.download")
 
-    monkeypatch.setattr(devserver, "_download_release", failing_download)
+    monkeypatch.setattr(devserver.WorkflowEnvironment, "start_local", failing_start_local)
     with pytest.raises(TemporalCliUnavailableError) as info:
         ensure_temporal_cli()
 
@@ -344,6 +368,7 @@ def test_nothing_available_raises_typed_error(
     assert any("TEMPFLARE_TEMPORAL_CLI" in a for a in error.attempts)
     assert any("`go` not found" in a for a in error.attempts)
     assert any(str(isolated_env) in a for a in error.attempts)
+    assert any(a.startswith("download by the temporalio SDK: RuntimeError") for a in error.attempts)
     assert not (isolated_env / "temporal-cli" / TEMPORAL_CLI_VERSION / "temporal").exists()
 
 
