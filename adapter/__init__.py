@@ -19,6 +19,7 @@ from ._shared.config import Durability, RetryConfig, StepConfig
 from ._shared.durations import Duration, parse_duration
 from ._shared.entrypoint import WorkflowEntrypoint
 from ._shared.errors import (
+    ConnectionConfigError,
     InstanceAlreadyExistsError,
     InstanceFinishedError,
     InstanceNotFoundError,
@@ -32,6 +33,7 @@ from ._shared.errors import (
     StepNotFoundError,
     TempflareClientError,
     TempflareError,
+    TemporalConnectionError,
     WorkflowFatalError,
     WorkflowStepError,
     WorkflowTimeoutError,
@@ -51,6 +53,7 @@ from ._workflow.log import WorkflowLogger, get_logger
 from ._workflow.step import WorkflowStep
 
 __all__ = [
+    "ConnectionConfigError",
     "Durability",
     "Duration",
     "ErrorInfo",
@@ -73,6 +76,7 @@ __all__ = [
     "StepNotFoundError",
     "TempflareClientError",
     "TempflareError",
+    "TemporalConnectionError",
     "Workflow",
     "WorkflowEntrypoint",
     "WorkflowEvent",

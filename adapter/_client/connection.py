@@ -31,7 +31,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
 
 from .._shared.constants import DEFAULT_ADDRESS, DEFAULT_NAMESPACE
-from .._shared.errors import InvalidValueError, TempflareClientError
+from .._shared.errors import ConnectionConfigError, TemporalConnectionError
 
 __all__ = [
     "ConnectionConfigError",
@@ -47,29 +47,6 @@ _FIX_ADDRESS: Final = (
     "Give it as host:port without a scheme, for example localhost:7233 or "
     "my-namespace.a1b2c.tmprl.cloud:7233."
 )
-
-
-class ConnectionConfigError(TempflareClientError, InvalidValueError):
-    """The connection settings are unusable: a malformed address, an unknown profile, or a config
-    file that is missing or does not parse. The message names the value, where it came from and
-    the fix."""
-
-    name = "ConnectionConfigError"
-
-
-class TemporalConnectionError(TempflareClientError, RuntimeError):
-    """No Temporal server could be reached at the resolved address (it keeps ``RuntimeError``,
-    which ``Client.connect`` raises for the same failure).
-
-    Attributes:
-        address: The address that was dialled.
-        source: Where that address came from.
-    """
-
-    def __init__(self, message: str, *, address: str, source: str) -> None:
-        super().__init__(message)
-        self.address = address
-        self.source = source
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,29 @@ class StepNotFoundError(TempflareClientError):
     """``restart(from_step=...)`` named a step that is not in the instance's history."""
 
 
+class ConnectionConfigError(TempflareClientError, InvalidValueError):
+    """The connection settings are unusable: a malformed address, an unknown profile, or a config
+    file that is missing or does not parse. The message names the value, where it came from and
+    the fix."""
+
+    name = "ConnectionConfigError"
+
+
+class TemporalConnectionError(TempflareClientError, RuntimeError):
+    """No Temporal server could be reached at the resolved address (it keeps ``RuntimeError``,
+    which ``Client.connect`` raises for the same failure).
+
+    Attributes:
+        address: The address that was dialled.
+        source: Where that address came from.
+    """
+
+    def __init__(self, message: str, *, address: str, source: str) -> None:
+        super().__init__(message)
+        self.address = address
+        self.source = source
+
+
 def error_name(err: BaseException) -> str:
     """The Cloudflare-style name of an error: its class name.
 

@@ -31,6 +31,7 @@ def test_the_wheel_holds_adapter_alone(tmp_path: Path) -> None:
     core = [line for line in requires if "extra ==" not in line]
     assert sorted(line.split()[1].split(">")[0].split("<")[0] for line in core) == [
         "filelock",
+        "platformdirs",
         "pydantic",
         "structlog",
         "temporalio",

@@ -20,6 +20,7 @@ ADAPTER = Path(adapter.__file__).parent
 
 #: Every public name of ``adapter`` and the private package that defines it.
 PUBLIC = {
+    "ConnectionConfigError": "adapter._shared",
     "Durability": None,  # a type alias
     "Duration": None,  # a type alias
     "ErrorInfo": "adapter._shared",
@@ -42,6 +43,7 @@ PUBLIC = {
     "StepNotFoundError": "adapter._shared",
     "TempflareClientError": "adapter._shared",
     "TempflareError": "adapter._shared",
+    "TemporalConnectionError": "adapter._shared",
     "Workflow": "adapter._client",
     "WorkflowEntrypoint": "adapter._shared",
     "WorkflowEvent": "adapter._shared",

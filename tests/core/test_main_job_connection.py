@@ -20,9 +20,9 @@ from adapter.devserver import DATA_FOLDER_LOCK_NAME
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: A demo that completes in about two seconds.
-DEMO = "seed001_race"
+DEMO = "orchestration.race"
 
 
 def run_main(tmp_path: Path, **env: str) -> tuple[int, str]:
