@@ -5,7 +5,7 @@
 # Connection settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 # TEMPORAL_TASK_QUEUE; so do the URLs of the services the workflows call (API_URL,
 # EMAIL_API_URL...: see each module's make_env in workflows/). The worker needs nothing else: no
-# tests, no demo stand-ins (tests/test_worker_image.py builds it from exactly these files).
+# tests, no demo stand-ins (tests/core/test_worker_image.py builds it from exactly these files).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
