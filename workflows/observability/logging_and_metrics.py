@@ -8,7 +8,9 @@ data``), records a metrics data point in ``track metrics``, and logs ``Workflow 
 successfully``; if a step fails it logs ``Workflow failed`` at level ``error`` with the error
 message and re-raises, so the instance errors. Logs are structlog events (the seed prints JSON
 lines with ``console.log``; structlog's JSON renderer gives the same shape) carrying ``level``,
-``event`` (the seed's ``message``), ``timestamp`` and the data.
+``event`` (the seed's ``message``), ``timestamp`` and the data. They come from
+:func:`adapter.get_logger`, which adds ``instance_id`` and ``workflow_name`` (and, inside a step,
+``step`` and ``attempt``) and writes nothing while the workflow replays after a worker restart.
 
 Differences from the TypeScript: ``performance.now() - startTime`` cannot be measured outside a step
 in a replayable workflow, so the duration is taken inside ``track metrics`` from the instance's
@@ -22,14 +24,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import structlog
 from pydantic import BaseModel
 
 from activities.observability.logging_and_metrics import process_user_data
-from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
+from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep, get_logger
 from workflows._shared_env import SharedEnv
 
-logger = structlog.get_logger(__name__)
+# Replay-safe: bound to the instance (and, inside a step, to the step attempt), and silent while
+# the workflow replays its history, so each line is written once.
+logger = get_logger(__name__)
 
 
 class MonitoringParams(BaseModel):

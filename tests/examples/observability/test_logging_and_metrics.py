@@ -61,6 +61,9 @@ async def test_logs_structured_events_and_tracks_metrics(tempflare_worker: Any, 
     ]
     assert logs[0]["params"] == {"userId": "7"}
     assert logs[1]["userId"] == "7"
+    # get_logger binds the instance, and the step attempt inside a step
+    assert {e["instance_id"] for e in logs} == {"monitor-ok"}
+    assert (logs[1]["step"], logs[1]["attempt"]) == ("process data", 1)
     for entry in logs:
         assert datetime.fromisoformat(entry["timestamp"]).tzinfo is not None, entry
 
