@@ -13,7 +13,7 @@ Write a workflow the Cloudflare way::
 run it with :func:`create_worker`, and start it with the :class:`Workflow` binding.
 """
 
-from ._client.client import Workflow, WorkflowInstance
+from ._client.client import BatchItemError, CreateBatchResult, Workflow, WorkflowInstance
 from ._client.connection import connect
 from ._shared.config import Durability, RetryConfig, StepConfig
 from ._shared.durations import Duration, parse_duration
@@ -43,6 +43,7 @@ from ._shared.types import (
     ErrorInfo,
     InstanceStatus,
     InstanceStatusDetails,
+    ScheduleInfo,
     StepContext,
     StepInfo,
     WorkflowEvent,
@@ -53,7 +54,9 @@ from ._workflow.log import WorkflowLogger, get_logger
 from ._workflow.step import WorkflowStep
 
 __all__ = [
+    "BatchItemError",
     "ConnectionConfigError",
+    "CreateBatchResult",
     "Durability",
     "Duration",
     "ErrorInfo",
@@ -69,6 +72,7 @@ __all__ = [
     "InvalidValueError",
     "NonRetryableError",
     "RetryConfig",
+    "ScheduleInfo",
     "StepConfig",
     "StepConfigError",
     "StepContext",

@@ -135,6 +135,9 @@ _DYNAMIC_CONFIG_EXTRA: Final[tuple[str, ...]] = (
     # Timers fire within ~10 ms instead of up to ~1 s late, so short sleeps and retry delays
     # take about as long as they say (the default shift batches timer processing).
     'history.timerProcessorMaxTimeShift="10ms"',
+    # instance.delete() waits until the instance is gone; by default the server retries a closed
+    # execution's delete task with backoff until its close task is acknowledged (30-60 s here).
+    "history.transferProcessorEnsureCloseBeforeDelete=false",
 )
 
 _T = TypeVar("_T")

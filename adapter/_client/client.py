@@ -8,15 +8,19 @@ is a plain Temporal workflow whose id is the instance id and whose type is the w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypedDict, TypeVar, overload
 
 import pydantic
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
+from temporalio.api.workflowservice.v1 import (
+    DeleteWorkflowExecutionRequest,
+    GetWorkflowExecutionHistoryReverseRequest,
+)
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributeKey,
@@ -42,6 +46,8 @@ from .._shared.errors import (
     InvalidInstanceIdError,
     InvalidParamsError,
     InvalidValueError,
+    TempflareClientError,
+    TempflareError,
     WrongTypeError,
 )
 from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails
@@ -50,15 +56,21 @@ from .._shared.validation import (
     options_or_arguments,
     quote,
     validate_batch,
+    validate_batch_options,
     validate_event_type,
     validate_from_step,
+    validate_id_list,
     validate_instance_id,
     validate_options,
     validate_task_queue,
 )
 from .restart import reset_to_first_workflow_task, restart_from_step
+from .schedules import get_schedules, set_schedules, trigger_schedule
 
 ParamsT = TypeVar("ParamsT")
+
+#: How long ``delete()`` waits for the server to remove an instance.
+DELETE_TIMEOUT_S: Final = 120.0
 
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
 _CLOSE_EVENTS: Final = frozenset(
@@ -102,6 +114,23 @@ def map_status(
         return InstanceStatus.UNKNOWN
     # A final status is reported just before the run closes; until it has, it is still running.
     return InstanceStatus.RUNNING if status.is_final else status
+
+
+class BatchItemError(TypedDict):
+    """One item ``create_batch`` could not create: its index in the batch, its id (when it had
+    one), the error's name and message."""
+
+    index: int
+    id: str | None
+    name: str
+    message: str
+
+
+class CreateBatchResult(TypedDict):
+    """What ``create_batch({"count"...})`` and ``create_batch({"instances"...})`` return."""
+
+    created: list[WorkflowInstance]
+    errors: list[BatchItemError]
 
 
 class WorkflowInstance:
@@ -262,6 +291,47 @@ class WorkflowInstance:
 
     sendEvent = send_event
 
+    async def delete(self, *, timeout: float = DELETE_TIMEOUT_S) -> None:
+        """Deletes the instance: terminated first if it is live, then removed with its history.
+
+        Returns once the server has removed it: :meth:`Workflow.get` then raises
+        :class:`InstanceNotFoundError` and list queries no longer show it. (A Temporal server
+        removes a closed execution asynchronously; tempflare's dev server at once, a cluster
+        within about a minute unless ``history.transferProcessorEnsureCloseBeforeDelete`` is
+        false.)
+
+        Raises:
+            InstanceNotFoundError: No instance has this id.
+            TempflareClientError: The server accepted the deletion but still holds the instance
+                after ``timeout`` seconds.
+        """
+        try:
+            await self._client.workflow_service.delete_workflow_execution(
+                DeleteWorkflowExecutionRequest(
+                    namespace=self._client.namespace,
+                    workflow_execution=WorkflowExecution(workflow_id=self.id),
+                )
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise InstanceNotFoundError(self.id) from None
+            raise
+        deadline = asyncio.get_running_loop().time() + timeout
+        delay = 0.02
+        while True:
+            try:
+                await self._describe()
+            except InstanceNotFoundError:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TempflareClientError(
+                    f'The server accepted the deletion of instance "{self.id}" but still holds '
+                    f"it after {timeout:g} s; it removes closed executions asynchronously (see "
+                    "history.transferProcessorEnsureCloseBeforeDelete). Call delete() again later."
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     async def _require_live(self, operation: str) -> None:
         execution_status, reported = await self._describe()
         status = map_status(execution_status, reported)
@@ -367,20 +437,34 @@ class Workflow(Generic[ParamsT]):
             raise InstanceAlreadyExistsError(instance_id) from None
         return WorkflowInstance(self.client, instance_id)
 
-    async def create_batch(self, items: Sequence[Mapping[str, Any]]) -> list[WorkflowInstance]:
-        """Creates up to 100 instances concurrently; ids already in use are skipped.
+    @overload
+    async def create_batch(self, items: Sequence[Mapping[str, Any]]) -> list[WorkflowInstance]: ...
 
-        Args:
-            items: ``{"id": ..., "params": ...}`` dicts (both keys optional).
+    @overload
+    async def create_batch(self, items: Mapping[str, Any]) -> CreateBatchResult: ...
 
-        Returns:
-            The instances created, in input order, without the skipped ones.
+    async def create_batch(
+        self, items: Sequence[Mapping[str, Any]] | Mapping[str, Any]
+    ) -> list[WorkflowInstance] | CreateBatchResult:
+        """Creates up to 100 instances concurrently.
+
+        Two forms, as in Cloudflare:
+
+        * ``create_batch({"count": n, "params": ...})`` (``n`` instances with random ids and the
+          same params) or ``create_batch({"instances": [{"id", "params"}, ...]})`` returns
+          ``{"created": [...], "errors": [...]}``: every item that could not be created, an id
+          already in use or repeated in the batch included, is reported in ``errors`` as
+          ``{"index", "id", "name", "message"}``, and the others are created.
+        * ``create_batch([{"id", "params"}, ...])`` (Cloudflare's older form) returns the
+          instances created, in input order; ids already in use are skipped silently, and an
+          invalid item fails the whole call before anything starts.
 
         Raises:
-            WrongTypeError: ``items`` is not a list of dicts.
-            InvalidValueError: The batch is empty, has more than 100 items, or an item has unknown
-                keys; an item's id or params are invalid (the errors of :meth:`create`).
+            WrongTypeError: ``items`` is neither form.
+            InvalidValueError: The batch is empty, has more than 100 items, or has unknown keys.
         """
+        if isinstance(items, Mapping):
+            return await self._create_reporting(validate_batch_options(items))
         prepared: list[tuple[str, Any]] = []
         seen: set[str] = set()
         for item in validate_batch(items):
@@ -399,7 +483,103 @@ class Workflow(Generic[ParamsT]):
         started = await asyncio.gather(*(start(i, p) for i, p in prepared))
         return [instance for instance in started if instance is not None]
 
+    async def _create_reporting(self, items: list[Mapping[str, Any]]) -> CreateBatchResult:
+        """The reporting batch form: each item is created or has its error reported."""
+        errors: list[BatchItemError] = []
+        seen: set[str] = set()
+
+        def report(index: int, item_id: Any, err: TempflareError) -> None:
+            errors.append(
+                BatchItemError(
+                    index=index,
+                    id=item_id if isinstance(item_id, str) else None,
+                    name=type(err).__name__,
+                    message=str(err),
+                )
+            )
+
+        async def start(index: int, item: Mapping[str, Any]) -> WorkflowInstance | None:
+            try:
+                instance_id, params = self._prepare(item.get("id"), item.get("params"))
+                if instance_id in seen:
+                    raise InstanceAlreadyExistsError(instance_id)
+                seen.add(instance_id)
+                try:
+                    await self._start(instance_id, params)
+                except WorkflowAlreadyStartedError:
+                    raise InstanceAlreadyExistsError(instance_id) from None
+            except TempflareError as err:
+                report(index, item.get("id"), err)
+                return None
+            return WorkflowInstance(self.client, instance_id)
+
+        started = await asyncio.gather(*(start(i, item) for i, item in enumerate(items)))
+        errors.sort(key=lambda error: error["index"])
+        return CreateBatchResult(
+            created=[instance for instance in started if instance is not None], errors=errors
+        )
+
     createBatch = create_batch
+
+    async def delete_batch(self, ids: Sequence[str]) -> None:
+        """Deletes up to 100 instances concurrently (see :meth:`WorkflowInstance.delete`); ids
+        with no instance are skipped, so a repeated call does nothing more.
+
+        Raises:
+            WrongTypeError: ``ids`` is not a list of strings.
+            InvalidValueError: It is empty or has more than 100 ids.
+        """
+        checked = validate_id_list(ids, "delete_batch")
+
+        async def delete(instance_id: str) -> None:
+            with contextlib.suppress(InstanceNotFoundError):
+                await WorkflowInstance(self.client, instance_id).delete()
+
+        await asyncio.gather(*(delete(i) for i in checked))
+
+    deleteBatch = delete_batch
+
+    async def set_schedules(self, crons: Sequence[str], params: ParamsT | Any = None) -> list[str]:
+        """Makes this workflow's cron schedules exactly ``crons`` (Cloudflare's ``schedules`` of
+        a binding): each due time starts a new instance with ``params``, whose
+        ``event.schedule`` carries ``cron`` and ``scheduled_time``. Temporal Schedules run them,
+        with or without a client process; ``set_schedules([])`` removes them all.
+
+        Args:
+            crons: Five-field cron expressions (UTC), e.g. ``["0 * * * *", "0 9 * * MON-FRI"]``.
+            params: The params of every scheduled instance.
+
+        Returns:
+            The cron expressions now scheduled.
+
+        Raises:
+            WrongTypeError: ``crons`` is not a list of strings.
+            InvalidValueError: A cron expression is invalid (the message names it).
+            InvalidParamsError: ``params`` fail validation.
+        """
+        _, checked = self._prepare(None, params)
+        attrs = (
+            [SearchAttributePair(_STATUS_KEY, InstanceStatus.QUEUED.value)]
+            if self._use_search_attributes
+            else []
+        )
+        return await set_schedules(self.client, self.name, self.task_queue, crons, checked, attrs)
+
+    async def get_schedules(self) -> list[str]:
+        """The cron expressions of this workflow's schedules."""
+        return await get_schedules(self.client, self.name)
+
+    async def trigger_schedule(self, cron: str) -> None:
+        """Starts the instance the schedule ``cron`` would start, now (a test aid, like
+        ``wrangler dev --test-scheduled``).
+
+        Raises:
+            InvalidValueError: This workflow has no schedule ``cron``.
+        """
+        await trigger_schedule(self.client, self.name, cron)
+
+    setSchedules = set_schedules
+    getSchedules = get_schedules
 
     async def get(self, id: str) -> WorkflowInstance:
         """Returns the handle of an existing instance.

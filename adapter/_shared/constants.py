@@ -30,3 +30,8 @@ DEFAULT_UI_PORT: Final = 8233
 
 #: Memo key of the step modifiers (testing toolkit, restart from a step) an instance starts with.
 MODIFIERS_MEMO: Final = "tempflare.modifiers"
+
+#: Memo key of a schedule's instances: the cron expression that started them.
+SCHEDULE_MEMO: Final = "tempflare.schedule"
+#: The search attribute Temporal sets on a workflow started by a schedule: the scheduled time.
+SCHEDULED_START_TIME: Final = "TemporalScheduledStartTime"

@@ -18,6 +18,25 @@ PayloadT = TypeVar("PayloadT")
 
 
 @dataclass(frozen=True)
+class ScheduleInfo:
+    """``event.schedule`` of an instance a cron schedule started: Cloudflare's
+    ``{cron, scheduledTime}``.
+
+    Attributes:
+        cron: The cron expression that fired.
+        scheduled_time: When it was due (timezone-aware; the actual start may be a little later).
+    """
+
+    cron: str
+    scheduled_time: datetime
+
+    @property
+    def scheduledTime(self) -> datetime:
+        """Alias of :attr:`scheduled_time`."""
+        return self.scheduled_time
+
+
+@dataclass(frozen=True)
 class WorkflowEvent(Generic[ParamsT]):
     """The event ``run()`` receives: Cloudflare's ``WorkflowEvent<Params>``.
 
@@ -26,12 +45,14 @@ class WorkflowEvent(Generic[ParamsT]):
         timestamp: When the instance was created (timezone-aware).
         instance_id: The instance id, which is the Temporal workflow id.
         workflow_name: The workflow name, which is the Temporal workflow type.
+        schedule: The cron schedule that started the instance, or ``None``.
     """
 
     payload: ParamsT
     timestamp: datetime
     instance_id: str
     workflow_name: str
+    schedule: ScheduleInfo | None = None
 
     @property
     def instanceId(self) -> str:

@@ -174,6 +174,62 @@ def options_or_arguments(
     return options.get(keys[0]), options.get(keys[1])
 
 
+def validate_batch_options(options: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """``create_batch({"count": n, "params": ...})`` or ``create_batch({"instances": [...]})``:
+    the items to create (``count`` items with no id and the same params, or the instances).
+
+    Raises:
+        WrongTypeError: ``instances`` is not a list of dicts, or ``count`` not an integer.
+        InvalidValueError: Unknown keys, both or neither of ``count`` and ``instances``,
+            ``params`` beside ``instances``, or not 1 to 100 items.
+    """
+    validate_options(options, "create_batch options", {"count", "params", "instances"})
+    if ("count" in options) == ("instances" in options):
+        raise InvalidValueError(
+            f"create_batch options {quote(dict(options))} need either 'count' (with optional "
+            "'params') or 'instances' (a list of {'id', 'params'})."
+        )
+    if "instances" in options:
+        if "params" in options:
+            raise InvalidValueError(
+                "create_batch({'instances': [...]}) takes each instance's params inside its item, "
+                "not a shared 'params'; use {'count': n, 'params': ...} for identical instances."
+            )
+        return validate_batch(options["instances"])
+    count = options["count"]
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise WrongTypeError(f"create_batch count must be an integer, got {quote(count)}.")
+    if not 1 <= count <= MAX_BATCH:
+        raise InvalidValueError(
+            f"create_batch count must be 1 to {MAX_BATCH}, got {count}; split the batch."
+        )
+    return [{"params": options.get("params")} for _ in range(count)]
+
+
+def validate_id_list(ids: object, call: str) -> list[str]:
+    """1 to 100 instance ids (``delete_batch``); each a non-empty string of at most 1000
+    characters (ids Temporal made, e.g. a schedule's, are accepted as in ``get``).
+
+    Raises:
+        WrongTypeError: ``ids`` is not a list of strings.
+        InvalidValueError: There are no ids or more than 100, or one is empty or too long.
+    """
+    if isinstance(ids, str | bytes | Mapping) or not hasattr(ids, "__iter__"):
+        raise WrongTypeError(f"{call} takes a list of instance ids, got {quote(ids)}.")
+    checked = list(ids)
+    if not 1 <= len(checked) <= MAX_BATCH:
+        raise InvalidValueError(
+            f"{call} takes 1 to {MAX_BATCH} ids, got {len(checked)}; split the batch."
+        )
+    for instance_id in checked:
+        if not isinstance(instance_id, str) or not 0 < len(instance_id) <= 1000:
+            raise InvalidInstanceIdError(
+                f"Invalid instance id {quote(instance_id)} in {call}: it must be a non-empty "
+                "string of at most 1000 characters."
+            )
+    return checked
+
+
 def validate_options(options: object, what: str, keys: set[str]) -> Mapping[str, Any]:
     """A Cloudflare options dict (``create({"id", "params"})``, ``send_event({"type",
     "payload"})``...): a mapping whose keys are all among ``keys`` (each optional).
@@ -238,8 +294,10 @@ __all__ = [
     "options_or_arguments",
     "quote",
     "validate_batch",
+    "validate_batch_options",
     "validate_event_type",
     "validate_from_step",
+    "validate_id_list",
     "validate_instance_id",
     "validate_options",
     "validate_step_name",

@@ -14,20 +14,29 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from temporalio import workflow
-from temporalio.common import RawValue
+from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 from .._shared.config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
-from .._shared.constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from .._shared.constants import (
+    MODIFIERS_MEMO,
+    PAUSE_UPDATE,
+    RESUME_UPDATE,
+    SCHEDULE_MEMO,
+    SCHEDULED_START_TIME,
+    STATUS_QUERY,
+)
 from .._shared.durations import Duration
 from .._shared.entrypoint import WorkflowEntrypoint, validate_params
 from .._shared.errors import WrongTypeError, error_name
 from .._shared.modifiers import Modifications
 from .._shared.registry import StepRegistry
 from .._shared.results import encode_output, is_engine_exception
-from .._shared.types import InstanceStatus, WorkflowEvent
+from .._shared.types import InstanceStatus, ScheduleInfo, WorkflowEvent
 from .state import InstanceState
 from .step import WorkflowStep
+
+_SCHEDULED_START = SearchAttributeKey.for_datetime(SCHEDULED_START_TIME)
 
 
 class StepModifiers(Protocol):
@@ -105,6 +114,7 @@ class TempflareWorkflow:
                 timestamp=info.start_time,
                 instance_id=info.workflow_id,
                 workflow_name=info.workflow_type,
+                schedule=_schedule_of(info),
             )
             step = WorkflowStep(
                 self._state, self.runtime, self._modifiers, durability=self.entry_cls.durability
@@ -163,6 +173,16 @@ class TempflareWorkflow:
     @workflow.signal(name=RESUME_UPDATE)
     def _resume_signal(self) -> None:
         self._state.resume()
+
+
+def _schedule_of(info: workflow.Info) -> ScheduleInfo | None:
+    """The cron schedule that started this run: its expression from the memo the schedule's action
+    carries, its due time from the search attribute Temporal sets on scheduled runs."""
+    memo = workflow.memo_value(SCHEDULE_MEMO, None)
+    due = info.typed_search_attributes.get(_SCHEDULED_START)
+    if not isinstance(memo, dict) or not isinstance(memo.get("cron"), str) or due is None:
+        return None
+    return ScheduleInfo(cron=memo["cron"], scheduled_time=due)
 
 
 def build_workflow_class(

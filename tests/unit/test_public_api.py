@@ -20,6 +20,8 @@ ADAPTER = Path(adapter.__file__).parent
 
 #: Every public name of ``adapter`` and the private package that defines it.
 PUBLIC = {
+    "BatchItemError": "adapter._client",
+    "CreateBatchResult": "adapter._client",
     "ConnectionConfigError": "adapter._shared",
     "Durability": None,  # a type alias
     "Duration": None,  # a type alias
@@ -36,6 +38,7 @@ PUBLIC = {
     "InvalidValueError": "adapter._shared",
     "NonRetryableError": "adapter._shared",
     "RetryConfig": "adapter._shared",
+    "ScheduleInfo": "adapter._shared",
     "StepConfig": "adapter._shared",
     "StepConfigError": "adapter._shared",
     "StepContext": "adapter._shared",
@@ -206,6 +209,10 @@ CAMEL_ALIASES = [
     (adapter.WorkflowStep, "sleepUntil", "sleep_until"),
     (adapter.WorkflowStep, "waitForEvent", "wait_for_event"),
     (adapter.Workflow, "createBatch", "create_batch"),
+    (adapter.Workflow, "deleteBatch", "delete_batch"),
+    (adapter.Workflow, "setSchedules", "set_schedules"),
+    (adapter.Workflow, "getSchedules", "get_schedules"),
+    (adapter.ScheduleInfo, "scheduledTime", "scheduled_time"),
     (adapter.WorkflowInstance, "sendEvent", "send_event"),
     (adapter.WorkflowEvent, "instanceId", "instance_id"),
     (adapter.WorkflowEvent, "workflowName", "workflow_name"),
