@@ -116,6 +116,11 @@ def map_status(
     return InstanceStatus.RUNNING if status.is_final else status
 
 
+def _quoted(value: str) -> str:
+    """A string literal of Temporal's list-query language."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 class BatchItemError(TypedDict):
     """One item ``create_batch`` could not create: its index in the batch, its id (when it had
     one), the error's name and message."""
@@ -319,9 +324,7 @@ class WorkflowInstance:
         deadline = asyncio.get_running_loop().time() + timeout
         delay = 0.02
         while True:
-            try:
-                await self._describe()
-            except InstanceNotFoundError:
+            if await self._gone():
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise TempflareClientError(
@@ -331,6 +334,15 @@ class WorkflowInstance:
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    async def _gone(self) -> bool:
+        """Whether the server no longer has the instance, in its store and in list queries."""
+        try:
+            await self._describe()
+        except InstanceNotFoundError:
+            query = f"WorkflowId = {_quoted(self.id)}"
+            return (await self._client.count_workflows(query)).count == 0
+        return False
 
     async def _require_live(self, operation: str) -> None:
         execution_status, reported = await self._describe()

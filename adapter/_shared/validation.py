@@ -183,6 +183,11 @@ def validate_batch_options(options: Mapping[str, Any]) -> list[Mapping[str, Any]
         InvalidValueError: Unknown keys, both or neither of ``count`` and ``instances``,
             ``params`` beside ``instances``, or not 1 to 100 items.
     """
+    if "id" in options:
+        raise InvalidValueError(
+            f"create_batch {quote(dict(options))} looks like one instance: pass a list of items "
+            "[{'id', 'params'}, ...], {'instances': [...]} or {'count': n, 'params': ...}."
+        )
     validate_options(options, "create_batch options", {"count", "params", "instances"})
     if ("count" in options) == ("instances" in options):
         raise InvalidValueError(

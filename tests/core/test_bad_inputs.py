@@ -420,7 +420,7 @@ for items, error, shown in [
     ([123], WrongTypeError, "123"),
     (["id-1"], WrongTypeError, "'id-1'"),
     ([None], WrongTypeError, "None"),
-    ({"id": "x", "params": {}}, WrongTypeError, "{'id': 'x', 'params': {}}"),
+    ({"id": "x", "params": {}}, InvalidValueError, "{'id': 'x', 'params': {}} looks like one"),
     ("abc", WrongTypeError, "'abc'"),
     (None, WrongTypeError, "None"),
     (5, WrongTypeError, "5"),
