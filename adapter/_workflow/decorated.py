@@ -16,18 +16,22 @@ on the workflow's own (deterministic) event loop.
   after the other.
 * A step that succeeded keeps its result: awaiting it again returns it without a new step. A step
   that failed is not memoised: awaiting it again runs it again (a new step of the same name).
+* A step that failed with a built-in exception raises a ``WorkflowStepError`` that is also that
+  exception, named after it: ``except TypeError`` catches it, as in Cloudflare's SDK, which
+  re-creates built-in errors (and only those) in ``run()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextvars
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from .._shared.errors import StepConfigError, WrongTypeError
+from .._shared.errors import StepConfigError, WorkflowStepError, WrongTypeError
 from .._shared.types import StepContext
 from .._shared.validation import quote, validate_step_name
 from .callbacks import return_type
@@ -237,9 +241,17 @@ class DecoratedStep:
         slots = [None if w is None else next(resolved) for w in wants]
         context_at = [i for i, w in enumerate(wants) if w is None]
         callback = _callback(self._func, slots, context_at)
-        if self._config is None:
-            return await self._step.do(self.step_name, callback, **self._options)
-        return await self._step.do(self.step_name, self._config, callback, **self._options)
+        do: Callable[..., Awaitable[Any]] = self._step.do
+        config = () if self._config is None else (self._config,)
+        try:
+            return await do(self.step_name, *config, callback, **self._options)
+        except WorkflowStepError as err:
+            builtin = _builtin_step_error(err.name) if type(err) is WorkflowStepError else None
+            if builtin is None:
+                raise
+            raise builtin(
+                err.message, name=err.name, step=err.step, attempts=err.attempts
+            ) from None
 
     def _dependencies(self) -> list[DecoratedStep | None]:
         """One entry per parameter: the step it receives, or ``None`` for ``ctx``."""
@@ -270,6 +282,25 @@ class DecoratedStep:
             )
         listed = iter(self._depends)
         return [None if p.name == CONTEXT_PARAMETER else next(listed) for p in params]
+
+
+@functools.cache
+def _builtin_step_error(name: str) -> type[WorkflowStepError] | None:
+    """For a step that failed with a built-in exception (``TypeError``, ``ValueError``...), a
+    ``WorkflowStepError`` that is also that exception and carries its name, so ``except
+    TypeError`` catches it as in Cloudflare's Python SDK, which re-creates built-in errors."""
+    builtin = getattr(builtins, name, None)
+    if not isinstance(builtin, type) or not issubclass(builtin, Exception):
+        return None
+    try:
+        made: type[WorkflowStepError] = type(
+            name,
+            (WorkflowStepError, builtin),
+            {"__module__": __name__, "__doc__": f"A step failed with {name}."},
+        )
+    except TypeError:  # a built-in whose layout cannot be combined (OSError and its kin)
+        return None
+    return made
 
 
 def declared_steps(step: WorkflowStep) -> dict[str, DecoratedStep]:

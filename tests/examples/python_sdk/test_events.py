@@ -33,11 +33,11 @@ async def test_sleeps_an_event_and_a_caught_error(
     assert status["output"] == {
         "greeting": "Hello World!",
         "event": {"foo": "bar"},
-        "caught": "WorkflowStepError: Intentional error in my_failing",
+        "caught": "TypeError: Intentional error in my_failing",
     }
     assert slept["my-sleep-step"] == 0.3
     assert slept["my-wait-for-event-step"] == 24 * 3600  # the default timeout
     out = capsys.readouterr().out
     assert "Executing my_failing" in out
-    assert "Successfully caught WorkflowStepError: Intentional error in my_failing" in out
+    assert "Successfully caught TypeError: Intentional error in my_failing" in out
     assert errored["error"] == {"name": "NonRetryableError", "message": "refused: no retry"}
