@@ -25,8 +25,8 @@ Ports Cloudflare's "DAG Workflows" page (developers.cloudflare.com/workflows/pyt
 
 ``step_a`` and ``step_b`` run side by side before ``my_final_step``, which gets their results
 in the order ``depends`` lists them. Differences: the import line, and ``run`` returns the final
-step's result (the page's ``run`` returns nothing) so the demo shows the 30. Its name is its
-class name, ``MyWorkflow``.
+step's result (the page's ``run`` returns nothing) so the demo shows the 30; ``name=`` on the
+class line stands for the wrangler config's ``name``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any, Final
 from adapter.workers import WorkflowEntrypoint
 
 
-class MyWorkflow(WorkflowEntrypoint):
+class MyWorkflow(WorkflowEntrypoint, name="python-dag"):
     async def run(self, event, step):
         @step.do("dependency a")
         async def step_a():

@@ -36,7 +36,8 @@ python-workers-api/), whose snippets are::
     from workers.workflows import NonRetryableError
     raise NonRetryableError(message)
 
-Joined into one ``run``, in the page's order. Differences: the import lines; the two sleeps are
+Joined into one ``run``, in the page's order. Differences: the import lines; ``name=`` on the
+class line stands for the wrangler config's ``name``; the two sleeps are
 ``event["payload"]["sleep"]`` when given (the page's 10 seconds otherwise), and the second is
 named ``my-sleep-until-step`` (the page reuses ``my-sleep-step``); ``my_failing`` has no retries
 (with the default config it would fail only after five retries, about five minutes);
@@ -54,7 +55,7 @@ from adapter.workers import WorkflowEntrypoint
 from adapter.workers.workflows import NonRetryableError
 
 
-class DemoWorkflowClass(WorkflowEntrypoint):
+class DemoWorkflowClass(WorkflowEntrypoint, name="python-workers-api"):
     async def run(self, event, step):
         payload = event["payload"]
 

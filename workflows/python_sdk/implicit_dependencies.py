@@ -1,6 +1,6 @@
 """Dependencies by parameter name, resolved concurrently; ``ctx``; sleeps; an awaited event.
 
-Ports the Python SDK's current form of steps (compatibility dates after 2026-02-25, see
+Ports Cloudflare's Python SDK's current form of steps (compatibility dates after 2026-02-25, see
 ``../shared/reference/cloudflare-2026-and-python.md`` section 1, which paraphrases
 Cloudflare's docs)::
 
@@ -28,7 +28,8 @@ Cloudflare's docs)::
             return received["payload"]
 
 ``fetch_user`` runs once although both ``charge`` and ``report`` need it. Differences: the
-import lines; the class is ``ChargeAndReport`` (``MyWorkflow`` is the DAG example's);
+import lines; the class is ``ChargeAndReport`` (``MyWorkflow`` is the DAG example's), and
+``name=`` on its line stands for the wrangler config's ``name``;
 ``charge`` refuses a missing user with ``NonRetryableError`` (the paraphrase imports it without
 using it); ``report``'s body (``...``) returns both results; the sleep is the payload's
 ``coolDown`` (default: the doc's minute), ``sleep_until`` is a second after the instance was
@@ -44,7 +45,7 @@ from adapter.workers import WorkflowEntrypoint
 from adapter.workers.workflows import NonRetryableError
 
 
-class ChargeAndReport(WorkflowEntrypoint):
+class ChargeAndReport(WorkflowEntrypoint, name="python-implicit-dependencies"):
     async def run(self, event, step):
         @step.do()  # the name defaults to "fetch_user"
         async def fetch_user():

@@ -28,8 +28,8 @@ Differences: the import line; ``await_step``, which the page calls without defin
 here (it awaits each step in turn, as the page's DAG example's ``await_step`` does for one);
 ``on_fetch`` is the Worker's HTTP handler, not part of the workflow: its
 ``env.MY_WORKFLOW.create()`` is :class:`adapter.workers.workflows.Workflow`'s ``create()``
-(see the example's test). The workflow's name is its class name, as in the page's wrangler
-config (``class_name``).
+(see the example's test). ``name=`` on the class line stands for the wrangler config's
+``name`` (Cloudflare keeps it there; without it the name would be the class name).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ async def await_step(*fns):
     return [await fn() for fn in fns]
 
 
-class PythonWorkflowStarter(WorkflowEntrypoint):
+class PythonWorkflowStarter(WorkflowEntrypoint, name="python-workflow-starter"):
     async def run(self, event, step):
 
         @step.do("step1")
