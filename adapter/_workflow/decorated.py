@@ -240,7 +240,9 @@ class DecoratedStep:
         resolved = iter(values)
         slots = [None if w is None else next(resolved) for w in wants]
         context_at = [i for i, w in enumerate(wants) if w is None]
-        callback = _callback(self._func, slots, context_at)
+        params = inspect.signature(self._func).parameters.values()
+        keywords = [p.name if p.kind == p.KEYWORD_ONLY else None for p in params]
+        callback = _callback(self._func, slots, context_at, keywords)
         do: Callable[..., Awaitable[Any]] = self._step.do
         config = () if self._config is None else (self._config,)
         try:
@@ -319,32 +321,37 @@ def context_dict(ctx: StepContext) -> dict[str, Any]:
 
 
 def _callback(
-    func: Callable[..., Any], slots: list[Any], context_at: list[int]
+    func: Callable[..., Any], slots: list[Any], context_at: list[int], keywords: list[str | None]
 ) -> Callable[[StepContext], Any]:
-    """The ``step.do`` callback that calls ``func`` with its dependencies' results (``slots``)
-    and, at the positions ``context_at``, the step context as a dict.
+    """The ``step.do`` callback that calls ``func`` with its dependencies' results (``slots``,
+    one per parameter) and, at the positions ``context_at``, the step context as a dict.
+    Parameters named in ``keywords`` (keyword-only ones) are passed by name.
 
     Sync stays sync (so it runs in a worker thread) and async stays async; the function's return
     annotation is kept, so its result decodes to that type.
     """
 
-    def arguments(ctx: StepContext) -> list[Any]:
-        args = list(slots)
+    def arguments(ctx: StepContext) -> tuple[list[Any], dict[str, Any]]:
+        values = list(slots)
         for i in context_at:
-            args[i] = context_dict(ctx)
-        return args
+            values[i] = context_dict(ctx)
+        positional = [v for v, k in zip(values, keywords, strict=True) if k is None]
+        named = {k: v for v, k in zip(values, keywords, strict=True) if k is not None}
+        return positional, named
 
     callback: Callable[[StepContext], Any]
     if inspect.iscoroutinefunction(func):
 
         async def run_async(ctx: StepContext) -> Any:
-            return await func(*arguments(ctx))
+            args, kwargs = arguments(ctx)
+            return await func(*args, **kwargs)
 
         callback = run_async
     else:
 
         def run_sync(ctx: StepContext) -> Any:
-            return func(*arguments(ctx))
+            args, kwargs = arguments(ctx)
+            return func(*args, **kwargs)
 
         callback = run_sync
     hint = return_type(func)

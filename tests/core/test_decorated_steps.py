@@ -251,13 +251,17 @@ class Legacy(WorkflowEntrypoint[None, None]):
         async def bare() -> str:
             return "bare"
 
-        return [await positional(), await bare(), bare.step_name]
+        @step.do()
+        def keyword_only(*, bare: str, ctx: Any) -> Any:  # passed by name
+            return [bare, ctx["step"]["name"]]
+
+        return [await positional(), await bare(), bare.step_name, await keyword_only()]
 
 
 async def test_the_legacy_depends_form(tempflare_worker: Any) -> None:
     async with tempflare_worker(Legacy) as wf:
         result = await (await wf.create()).handle.result()
-    assert result == [[[30, "my final step"], 10], "bare", "bare"]
+    assert result == [[[30, "my final step"], 10], "bare", "bare", ["bare", "keyword_only"]]
 
 
 class Retried(WorkflowEntrypoint[None, None]):
