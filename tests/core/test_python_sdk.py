@@ -177,6 +177,14 @@ async def test_the_binding_and_instance_take_and_return_dicts(
         assert (await eventually(two.status, lambda s: s["status"] == "complete"))[
             "output"
         ] == "second life"
+
+        # From the event wait: the step before it keeps its result and does not run again.
+        await two.restart({"from": {"name": "wait", "type": "waitForEvent"}})
+        await eventually(two.status, lambda s: s["status"] == "waiting")
+        await two.send_event({"type": "next", "payload": "third life"})
+        assert (await eventually(two.status, lambda s: s["status"] == "complete"))[
+            "output"
+        ] == "third life"
     assert RUNS["py-two"] == ["started", "started"]
     with pytest.raises(WrongTypeError, match="takes a dict"):
         await binding.create("py-four")  # type: ignore[arg-type]
