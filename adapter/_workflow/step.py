@@ -14,7 +14,7 @@ Everything here executes in workflow code and must stay deterministic: time come
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
@@ -47,6 +47,7 @@ from .._shared.registry import StepEntry
 from .._shared.types import StepContext, StepInfo, WorkflowStepEvent
 from .._shared.validation import quote, validate_event_type, validate_step_name
 from .callbacks import activity_definition, return_type
+from .decorated import DecoratedStep, StepDecorator, with_decorator_form
 from .state import InstanceState, Waiter
 
 if TYPE_CHECKING:
@@ -117,7 +118,19 @@ class WorkflowStep:
         callback: Callable[..., T],
         /,
     ) -> T: ...
+    @overload
+    def do(
+        self,
+        name: str | None = None,
+        *,
+        concurrent: bool = False,
+        config: StepConfig | Mapping[str, Any] | None = None,
+        depends: Sequence[DecoratedStep] | None = None,
+    ) -> StepDecorator: ...
+    @overload
+    def do(self, function: Callable[..., Any], /) -> DecoratedStep: ...
 
+    @with_decorator_form  # step.do(...) without a callback: see decorated.py
     async def do(self, name: str, *args: Any) -> Any:
         """Runs a durable step: ``step.do(name, callback)`` or ``step.do(name, config, callback)``.
 

@@ -46,6 +46,10 @@ EXAMPLES = {
     "orchestration.race",
     "orchestration.sequential_fan_out",
     "orchestration.wait_for_child",
+    "python_sdk.dag",
+    "python_sdk.events",
+    "python_sdk.implicit_dependencies",
+    "python_sdk.starter",
     "resilience.circuit_breaker",
     "resilience.defaults_on_failure",
     "resilience.fallback_service",
@@ -65,7 +69,7 @@ def test_every_module_with_a_workflow_has_a_demo() -> None:
     assert len(DEMOS) == len(EXAMPLES)  # one demo per module
     for demo in DEMOS:
         doc = demo.module.__doc__ or ""
-        assert re.search(r"Ports seed 00[0-3]", doc), demo.module.__name__
+        assert re.search(r"Ports (seed 00[0-3]|Cloudflare's)", doc), demo.module.__name__
         assert demo.module.EXPECTED_STATUS in ("complete", "errored")
         assert isinstance(demo.module.EXAMPLE_PARAMS, dict)
         assert all(len(event) == 3 for event in demo.module.EVENTS)

@@ -76,6 +76,17 @@ TESTING_PUBLIC = [
     "introspect_workflow_instance",
 ]
 
+#: Cloudflare's Python SDK surface: ``adapter.workers`` (``workers``) and its ``workflows``.
+WORKERS_PUBLIC = {
+    "adapter.workers": ["WorkflowEntrypoint", "WorkflowStep", "event_dict", "step_event_dict"],
+    "adapter.workers.workflows": [
+        "NonRetryableError",
+        "Workflow",
+        "WorkflowInstance",
+        "status_dict",
+    ],
+}
+
 #: What each layer may import from the rest of adapter (at run time; ``TYPE_CHECKING`` aside).
 ALLOWED = {
     "adapter._shared": {"adapter._shared"},
@@ -84,6 +95,12 @@ ALLOWED = {
     "adapter._client": {"adapter._shared", "adapter._client"},
     "adapter.bindings": {"adapter._shared", "adapter.bindings"},
     "adapter.devserver": {"adapter._shared", "adapter._client", "adapter.devserver"},
+    "adapter.workers": {
+        "adapter._shared",
+        "adapter._workflow",
+        "adapter._client",
+        "adapter.workers",
+    },
 }
 
 
@@ -109,6 +126,11 @@ def test_each_public_name_comes_from_its_layer(name: str) -> None:
     if layer is None:
         return  # a type alias has no module of its own
     assert value.__module__.startswith(layer + "."), value.__module__
+
+
+@pytest.mark.parametrize("module", sorted(WORKERS_PUBLIC))
+def test_the_python_sdk_surface_is_frozen(module: str) -> None:
+    assert sorted(importlib.import_module(module).__all__) == sorted(WORKERS_PUBLIC[module])
 
 
 def test_public_names_of_testing_are_defined_in_adapter_testing() -> None:
