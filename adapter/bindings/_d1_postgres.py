@@ -20,21 +20,19 @@ sync step body starts with ``asyncio.run``), created on first use.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import datetime as dt
 import decimal
 import re
-import threading
 import time
 import uuid
-import weakref
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from .._shared.errors import InvalidValueError
+from ._perloop import PerLoop
 from ._urls import options, redact
 from .d1 import D1Value, _batch_error, _error, _Outcome
 
@@ -210,11 +208,7 @@ class PostgresD1Backend:
         parts = urlsplit(url)
         query = "&".join(f"{k}={v}" for k, v in opts.items())
         self._dsn = urlunsplit(("postgresql", parts.netloc, parts.path, query, ""))
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[Any]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
-        self._closed = False
+        self._pools: PerLoop[Any] = PerLoop(self._create_pool, f"D1 database {self.location!r}")
 
     async def _create_pool(self) -> Any:
         settings = {"search_path": f"{self._schema}, public"} if self._schema else None
@@ -231,24 +225,7 @@ class PostgresD1Backend:
         )
 
     async def _pool(self) -> Any:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError(f"D1 database {self.location!r} has been closed")
-            for dead in [other for other in self._pools if other.is_closed()]:
-                del self._pools[dead]  # a sync step body's asyncio.run() loop has ended
-            task = self._pools.get(loop)
-            if task is None:
-                task = loop.create_task(self._create_pool())
-                self._pools[loop] = task
-        try:
-            return await asyncio.shield(task)
-        except BaseException:
-            if task.done():
-                with self._lock:
-                    if self._pools.get(loop) is task:
-                        del self._pools[loop]
-            raise
+        return await self._pools.get()
 
     @staticmethod
     async def _execute(conn: Any, sql: str, params: tuple[D1Value, ...]) -> _Outcome:
@@ -311,19 +288,7 @@ class PostgresD1Backend:
                     raise _error(exc, statement) from exc
 
     async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            task = self._pools.pop(loop, None)
-        if task is not None and task.done() and not task.cancelled() and not task.exception():
-            await task.result().close()
-        self.close()
+        await self._pools.aclose(lambda pool: pool.close())
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            pools = list(self._pools.items())
-            self._pools.clear()
-        for loop, task in pools:
-            if not loop.is_closed() and task.done() and not task.cancelled():
-                if task.exception() is None:
-                    task.result().terminate()
+        self._pools.close(lambda pool: pool.terminate())

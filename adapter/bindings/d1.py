@@ -27,7 +27,8 @@ from typing import Any, Protocol, TypeAlias, overload
 
 from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 from ._sqlite import LockedConnection
-from ._urls import redact, scheme as _scheme, sqlite_path
+from ._urls import redact, sqlite_path
+from ._urls import scheme as _scheme
 
 #: A value that can be bound to a ``?`` placeholder (``bool`` is stored as 0/1, as D1 does).
 D1Value: TypeAlias = int | float | str | bytes | bool | None
