@@ -23,7 +23,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Protocol, TypeAlias, TypedDict, overload
+from typing import Any, Literal, Protocol, TypeAlias, TypedDict, overload, runtime_checkable
 
 from .._shared.errors import InvalidValueError, WrongTypeError
 from ._sqlite import MEMORY, LockedConnection
@@ -183,6 +183,24 @@ class _KVBackend(Protocol):
     ) -> builtins.list[_Row]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class _PagingBackend(Protocol):
+    """A backend whose store pages ``list()`` itself (with its own cursors)."""
+
+    async def page(
+        self, prefix: str, limit: int, cursor: str | None
+    ) -> tuple[builtins.list[_Row], str | None]: ...
+
+
+def _list_key(row: _Row) -> KVListKey:
+    name, expiration, metadata = row
+    return {
+        "name": name,
+        "expiration": None if expiration is None else int(expiration),
+        "metadata": None if metadata is None else json.loads(metadata),
+    }
 
 
 class _SQLiteBackend:
@@ -501,21 +519,22 @@ class KVNamespace:
             cursor = options.get("cursor", cursor)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise InvalidValueError(f"KV list() limit must be an int from 1 to 1000, got {limit!r}")
-        after = "" if cursor is None else _decode_cursor(cursor)
         start = prefix or ""
         now = self._now()
+        if isinstance(self._backend, _PagingBackend):
+            # Cloudflare's API pages with cursors of its own.
+            rows, next_cursor = await self._backend.page(start, limit, cursor)
+            return {
+                "keys": [_list_key(row) for row in rows],
+                "list_complete": next_cursor is None,
+                "cursor": next_cursor,
+            }
+        after = "" if cursor is None else _decode_cursor(cursor)
 
         rows = await self._backend.scan(start, after, limit + 1, now)
         complete = len(rows) <= limit
         page = rows[:limit]
-        keys: builtins.list[KVListKey] = [
-            {
-                "name": name,
-                "expiration": None if exp is None else int(exp),
-                "metadata": None if meta is None else json.loads(meta),
-            }
-            for name, exp, meta in page
-        ]
+        keys = [_list_key(row) for row in page]
         return {
             "keys": keys,
             "list_complete": complete,
