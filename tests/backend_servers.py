@@ -75,7 +75,8 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, what:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise BackendServerError(
-                f"{what} exited with {process.returncode}: {log.read_text(errors='replace')[-3000:]}"
+                f"{what} exited with {process.returncode}: "
+                f"{log.read_text(errors='replace')[-3000:]}"
             )
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
             return
@@ -85,7 +86,7 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, what:
 
 def _spawn(command: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs
         )
     _processes.append(process)
@@ -125,8 +126,18 @@ def start_postgres() -> str:
         shutil.chown(root, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     init = subprocess.run(
-        [*as_user, f"{bindir}/initdb", "-D", str(data), "-U", "tempflare", "--auth=trust"]
-        + ["-E", "UTF8", "--no-sync"],
+        [
+            *as_user,
+            f"{bindir}/initdb",
+            "-D",
+            str(data),
+            "-U",
+            "tempflare",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -135,8 +146,22 @@ def start_postgres() -> str:
         raise BackendServerError(f"initdb failed: {init.stderr[-2000:]}")
     port = find_free_port()
     process = _spawn(
-        [*as_user, f"{bindir}/postgres", "-D", str(data), "-p", str(port), "-k", str(root)]
-        + ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"],
+        [
+            *as_user,
+            f"{bindir}/postgres",
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(root),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ],
         root / "postgres.out",
     )
     _wait_for_port(port, process, root / "postgres.out", "postgres")
@@ -153,8 +178,19 @@ def start_redis() -> str:
     root = Path(tempfile.mkdtemp(prefix="tempflare-redis-"))
     port = find_free_port()
     process = _spawn(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        + ["--dir", str(root)],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(root),
+        ],
         root / "redis.log",
     )
     _wait_for_port(port, process, root / "redis.log", "redis-server")

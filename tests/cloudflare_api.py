@@ -12,9 +12,9 @@ It speaks the parts of ``https://api.cloudflare.com/client/v4`` that tempflare's
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import json
 import threading
-import email.policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -229,4 +229,3 @@ class CloudflareAPIStandIn:
             if isinstance(name, str) and isinstance(payload, bytes):
                 fields[name] = payload
         return fields
-

@@ -99,7 +99,9 @@ class _API:
             errors = list(response.json().get("errors") or [])
         except (ValueError, AttributeError):
             errors = []
-        text = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors if isinstance(e, dict))
+        text = "; ".join(
+            f"{e.get('code')}: {e.get('message')}" for e in errors if isinstance(e, dict)
+        )
         return CloudflareAPIError(
             f"Cloudflare API {response.request.method} {response.request.url.path} answered "
             f"{response.status_code}: {text or response.text[:500]}",

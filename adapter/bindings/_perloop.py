@@ -64,9 +64,7 @@ class PerLoop(Generic[T]):
         with self._lock:
             self._closed = True
             taken = [
-                (other, task)
-                for other, task in self._tasks.items()
-                if everything or other is loop
+                (other, task) for other, task in self._tasks.items() if everything or other is loop
             ]
             self._tasks.clear()
         return [

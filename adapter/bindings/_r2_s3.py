@@ -79,7 +79,9 @@ class S3R2Backend:
         endpoint = opts.get("endpoint")
         addressing = opts.get("addressing", "path" if endpoint else "virtual")
         if addressing not in ("path", "virtual"):
-            raise InvalidValueError(f"R2 (S3) addressing must be path or virtual, not {addressing!r}")
+            raise InvalidValueError(
+                f"R2 (S3) addressing must be path or virtual, not {addressing!r}"
+            )
         self._transfer = TransferConfig(
             multipart_threshold=_size(opts, "multipart_threshold", 8 * _MiB),
             multipart_chunksize=_size(opts, "part_size", 8 * _MiB),
@@ -99,11 +101,11 @@ class S3R2Backend:
             ),
         )
         self._create = flag(opts.get("create"), "create", url)
-        self._ready = False
+        self._ready: bool = False
         self._lock = threading.Lock()
 
     def _ensure_bucket(self) -> None:
-        if self._ready or not self._create:
+        if not self._create:
             return
         with self._lock:
             if self._ready:

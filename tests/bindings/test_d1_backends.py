@@ -43,12 +43,18 @@ async def test_exec_prepare_bind_and_every_read_shape(d1: D1Database) -> None:
 
 async def test_numbered_placeholders_and_question_marks_in_literals(d1: D1Database) -> None:
     await d1.exec(SCHEMA)
-    await d1.prepare("INSERT INTO orders (id, amount, status) VALUES (?1, ?2, 'new?')").bind(
-        "o1", 10
-    ).run()
-    row = await d1.prepare(
-        "SELECT id, status, amount FROM orders WHERE id = ?2 AND amount = ?1 -- why?"
-    ).bind(10, "o1").first()
+    await (
+        d1.prepare("INSERT INTO orders (id, amount, status) VALUES (?1, ?2, 'new?')")
+        .bind("o1", 10)
+        .run()
+    )
+    row = (
+        await d1.prepare(
+            "SELECT id, status, amount FROM orders WHERE id = ?2 AND amount = ?1 -- why?"
+        )
+        .bind(10, "o1")
+        .first()
+    )
     assert row == {"id": "o1", "status": "new?", "amount": 10}
 
 

@@ -78,7 +78,7 @@ async def test_list_by_prefix_in_byte_order_with_a_cursor(kv: KVNamespace) -> No
 
 
 async def test_bad_input_is_rejected_before_any_io(kv: KVNamespace) -> None:
-    with pytest.raises(WrongTypeError, match="json.dumps"):
+    with pytest.raises(WrongTypeError, match=r"json\.dumps"):
         await kv.put("k", {"a": 1})  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match="512"):
         await kv.put("k" * 513, "v")

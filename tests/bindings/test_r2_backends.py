@@ -94,5 +94,5 @@ async def test_large_objects_round_trip(r2: R2Bucket) -> None:
 async def test_unsafe_keys_and_values_are_rejected(r2: R2Bucket, key: str) -> None:
     with pytest.raises(R2KeyError):
         await r2.put(key, "x")
-    with pytest.raises(WrongTypeError, match="json.dumps"):
+    with pytest.raises(WrongTypeError, match=r"json\.dumps"):
         await r2.put("ok", {"a": 1})  # type: ignore[arg-type]
