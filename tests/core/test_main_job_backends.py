@@ -4,6 +4,7 @@ its expected status. Real servers (``tests/backend_servers.py``) and a real dev 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -35,7 +36,8 @@ async def test_main_job_runs_on_postgres_redis_and_s3(
         TEMPORAL_TASK_QUEUE=f"main-{uuid.uuid4().hex[:8]}",
         COLUMNS="300",
     )
-    done = subprocess.run(
+    done = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, str(ROOT / "main.py"), "--server-dir", str(tmp_path / "server")],
         cwd=tmp_path,
         env=env,
