@@ -71,7 +71,10 @@ def binding_target(kind: str, data_dir: str | Path, name: str) -> str:
     elif parts.scheme == "s3":
         path = f"{path.rstrip('/')}/{safe}/"
     elif parts.scheme in ("sqlite", "file"):
-        path = f"{path.rstrip('/')}/{safe}" + ("" if kind == "r2" else ".sqlite")
+        # A folder: the example's file (or directory) inside it. Built by hand, since
+        # urlunsplit would fold sqlite://// (an absolute path) into sqlite://.
+        base = url.split("?", 1)[0].rstrip("/")
+        return f"{base}/{safe}" + ("" if kind == "r2" else ".sqlite")
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), parts.fragment))
 
 

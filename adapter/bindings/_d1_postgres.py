@@ -47,7 +47,7 @@ _TOKEN = re.compile(
     | (?P<ident>"(?:[^"]|"")*")
     | (?P<line>--[^\n]*)
     | (?P<block>/\*.*?\*/)
-    | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*)?\$.*?\$(?P=tag)\$)
+    | (?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*|)\$.*?\$(?P=tag)\$)
     | (?P<param>\?(?P<num>\d+)?)
     """,
     re.VERBOSE | re.DOTALL,
