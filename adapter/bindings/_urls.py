@@ -36,6 +36,15 @@ def sqlite_path(url: str) -> str:
     return rest[1:]
 
 
+def sqlite_file(target: str) -> str | None:
+    """The SQLite file ``target`` names, as a plain path or a ``sqlite://`` URL; None when it
+    is a URL of another scheme."""
+    kind = scheme(target)
+    if kind is None:
+        return target
+    return sqlite_path(target) if kind == "sqlite" else None
+
+
 def redact(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
     parts = urlsplit(url)

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeAlias, overload
 
 from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 from ._sqlite import LockedConnection
-from ._urls import redact, sqlite_path
+from ._urls import redact, sqlite_file
 from ._urls import scheme as _scheme
 
 #: A value that can be bound to a ``?`` placeholder (``bool`` is stored as 0/1, as D1 does).
@@ -336,11 +336,10 @@ class _SQLiteBackend:
 
 def _open_backend(target: str | os.PathLike[str]) -> _D1Backend:
     text = os.fspath(target)
+    path = sqlite_file(text)
+    if path is not None:
+        return _SQLiteBackend(path)
     scheme = _scheme(text)
-    if scheme is None:
-        return _SQLiteBackend(text)
-    if scheme == "sqlite":
-        return _SQLiteBackend(sqlite_path(text))
     if scheme in ("postgres", "postgresql"):
         from ._d1_postgres import PostgresD1Backend
 

@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol, TypeAlias, TypedDict, overload, runti
 
 from .._shared.errors import InvalidValueError, WrongTypeError
 from ._sqlite import MEMORY, LockedConnection
-from ._urls import redact, sqlite_path
+from ._urls import redact, sqlite_file
 from ._urls import scheme as _scheme
 
 #: Cloudflare's limits.
@@ -263,11 +263,10 @@ def _open_backend(target: str | os.PathLike[str] | None) -> _KVBackend:
     if target is None:
         return _SQLiteBackend(MEMORY)
     text = os.fspath(target)
+    path = sqlite_file(text)
+    if path is not None:
+        return _SQLiteBackend(path)
     scheme = _scheme(text)
-    if scheme is None:
-        return _SQLiteBackend(text)
-    if scheme == "sqlite":
-        return _SQLiteBackend(sqlite_path(text))
     if scheme in ("redis", "rediss", "valkey", "valkeys", "unix"):
         from ._kv_redis import RedisKVBackend
 
