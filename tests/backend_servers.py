@@ -84,10 +84,33 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, what:
     raise BackendServerError(f"{what} did not listen on port {port} within 60 s")
 
 
-def _spawn(command: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
+#: Runs a server as ``user`` (when given) that the kernel kills if the test process dies, even by
+#: SIGKILL (Linux ``PR_SET_PDEATHSIG``; armed after the user switch, which would clear it).
+_LAUNCHER = """\
+import ctypes, os, pwd, signal, sys
+parent, user = int(sys.argv[1]), sys.argv[2]
+if user:
+    entry = pwd.getpwnam(user)
+    os.setgroups([]); os.setgid(entry.pw_gid); os.setuid(entry.pw_uid)
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+except Exception:
+    pass
+if os.getppid() != parent:
+    sys.exit(0)
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+
+def _spawn(command: list[str], log: Path, user: str = "") -> subprocess.Popen[bytes]:
+    """Starts a server; on Linux it runs as ``user`` (if given) and dies with this process."""
+    if sys.platform.startswith("linux"):
+        command = [sys.executable, "-c", _LAUNCHER, str(os.getpid()), user, *command]
+    elif user:
+        command = ["runuser", "-u", user, "--", *command]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **kwargs
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     _processes.append(process)
     return process
@@ -147,7 +170,6 @@ def start_postgres() -> str:
     port = find_free_port()
     process = _spawn(
         [
-            *as_user,
             f"{bindir}/postgres",
             "-D",
             str(data),
@@ -163,6 +185,7 @@ def start_postgres() -> str:
             "max_connections=200",
         ],
         root / "postgres.out",
+        user="postgres" if os.geteuid() == 0 else "",
     )
     _wait_for_port(port, process, root / "postgres.out", "postgres")
     return f"postgresql://tempflare@127.0.0.1:{port}/postgres"
