@@ -109,7 +109,11 @@ class _API:
             errors=errors,
         )
 
+    async def aclose(self) -> None:
+        await self._clients.aclose(lambda client: client.aclose())
+
     def close(self) -> None:
+        # httpx closes only from its own loop; sockets go with the client objects.
         self._clients.close(lambda client: None)
 
 
@@ -173,7 +177,7 @@ class CloudflareD1Backend:
             await self._post({"sql": statement, "params": []}, statement)
 
     async def aclose(self) -> None:
-        self._api.close()
+        await self._api.aclose()
 
     def close(self) -> None:
         self._api.close()
@@ -279,6 +283,9 @@ class CloudflareKVBackend:
         if used < len(items):
             return rows, _encode_cursor(upstream, used)
         return rows, None if following is None else _encode_cursor(following, 0)
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
 
     def close(self) -> None:
         self._api.close()

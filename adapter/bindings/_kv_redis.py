@@ -127,5 +127,9 @@ class RedisKVBackend:
             low = b"(" + names[-1]
         return rows
 
+    async def aclose(self) -> None:
+        await self._clients.aclose(lambda client: client.aclose())
+
     def close(self) -> None:
+        # redis.asyncio closes only from its own loop; sockets go with the client objects.
         self._clients.close(lambda client: None)

@@ -182,6 +182,8 @@ class _KVBackend(Protocol):
         self, prefix: str, after: str, count: int, now: float
     ) -> builtins.list[_Row]: ...
 
+    async def aclose(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -254,6 +256,9 @@ class _SQLiteBackend:
             return [(str(r[0]), r[1], r[2]) for r in rows]
 
         return await self._conn.run(work)
+
+    async def aclose(self) -> None:
+        self.close()
 
     def close(self) -> None:
         self._conn.close()
@@ -543,6 +548,10 @@ class KVNamespace:
     def close(self) -> None:
         """Closes the underlying connections; the namespace cannot be used afterwards."""
         self._backend.close()
+
+    async def aclose(self) -> None:
+        """Closes the connections gracefully (the current event loop's Redis or HTTP client)."""
+        await self._backend.aclose()
 
     def __repr__(self) -> str:
         return f"KVNamespace({self.path!r})"

@@ -72,12 +72,14 @@ def kv_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"cloudflare://account/kv/{_fresh()}?api={api.base_url}"
 
 
-@pytest.fixture
-def kv(kv_url: str) -> Iterator[KVNamespace]:
+@pytest_asyncio.fixture
+async def kv(kv_url: str) -> AsyncIterator[KVNamespace]:
     """A fresh KV namespace on each backend, with Cloudflare's 60 s TTL minimum."""
     namespace = KVNamespace(kv_url)
-    yield namespace
-    namespace.close()
+    try:
+        yield namespace
+    finally:
+        await namespace.aclose()
 
 
 @pytest.fixture(params=["disk", "s3"])
