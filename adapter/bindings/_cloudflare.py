@@ -24,15 +24,16 @@ import builtins
 import json
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 from ._perloop import PerLoop
 from ._urls import options
 from .d1 import D1Error, D1Value, _Outcome
+
+if TYPE_CHECKING:
+    import httpx
 
 _OPTIONS = ("token_env", "api", "timeout")
 DEFAULT_API = "https://api.cloudflare.com/client/v4"
@@ -77,6 +78,8 @@ class _API:
         self._clients: PerLoop[httpx.AsyncClient] = PerLoop(self._connect, url)
 
     async def _connect(self) -> httpx.AsyncClient:
+        import httpx  # the [bindings] extra, which adapter.bindings needs anyway
+
         token = os.environ.get(self._token_env)
         if not token:
             raise InvalidValueError(

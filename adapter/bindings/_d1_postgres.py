@@ -29,7 +29,10 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+try:
+    import asyncpg
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("D1 on PostgreSQL needs asyncpg: pip install 'tempflare[postgres]'") from exc
 
 from .._shared.errors import InvalidValueError
 from ._perloop import PerLoop

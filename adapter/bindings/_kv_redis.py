@@ -20,7 +20,10 @@ import builtins
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import redis.asyncio as aioredis
+try:
+    import redis.asyncio as aioredis
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("KV on Redis or Valkey needs redis: pip install 'tempflare[redis]'") from exc
 
 from ._perloop import PerLoop
 from ._urls import redact

@@ -27,10 +27,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import boto3
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-from botocore.exceptions import ClientError
+try:
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("R2 on S3 needs boto3: pip install 'tempflare[s3]'") from exc
 
 from .._shared.errors import InvalidValueError
 from ._urls import flag, options, redact
