@@ -188,6 +188,22 @@ def start_postgres() -> str:
         user="postgres" if os.geteuid() == 0 else "",
     )
     _wait_for_port(port, process, root / "postgres.out", "postgres")
+    # Listening is not accepting: until recovery ends, connections get "starting up".
+    deadline = time.monotonic() + 60
+    while True:
+        ready = subprocess.run(
+            [f"{bindir}/pg_isready", "-h", "127.0.0.1", "-p", str(port), "-U", "tempflare"],
+            capture_output=True,
+            check=False,
+        )
+        if ready.returncode == 0:
+            break
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise BackendServerError(
+                f"postgres never accepted connections: {ready.stdout!r} "
+                f"{(root / 'postgres.out').read_text(errors='replace')[-3000:]}"
+            )
+        time.sleep(0.1)
     return f"postgresql://tempflare@127.0.0.1:{port}/postgres"
 
 
