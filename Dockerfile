@@ -21,7 +21,7 @@ COPY pyproject.toml README.md ./
 COPY adapter ./adapter
 COPY workflows ./workflows
 COPY activities ./activities
-RUN pip install '.[bindings,ai]'
+RUN pip install '.[bindings,ai,postgres,redis,s3]'
 
 COPY worker.py ./
 

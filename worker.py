@@ -5,6 +5,9 @@ Configuration comes from the environment:
 * ``TEMPORAL_ADDRESS`` (default ``localhost:7233``), ``TEMPORAL_NAMESPACE`` (``default``),
 * ``TEMPORAL_TASK_QUEUE`` (``tempflare``),
 * ``TEMPFLARE_DATA_DIR`` (``.tempflare-data``): where the local env bindings keep their files;
+* ``TEMPFLARE_D1_URL``, ``TEMPFLARE_KV_URL``, ``TEMPFLARE_R2_URL``: the bindings' backends
+  (``postgresql://...``, ``redis://...``, ``s3://bucket?endpoint=...``; each example gets its own
+  schema or key prefix, see ``workflows/_helpers.py``), instead of files in the data folder;
 * each workflow module's service URLs (``PAYMENT_GATEWAY_URL``, ``EMAIL_API_URL``...; see the
   ``make_env`` of the modules in ``workflows/`` and ``SERVICE_URLS`` in
   ``workflows/_shared_env.py``), defaulting to the seeds' own URLs.

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# Real PostgreSQL, Redis and S3 servers, and the binding suite's per-backend fixtures.
+pytest_plugins = ["tests.backend_servers", "tests.bindings.backends"]
+
 TESTS = Path(__file__).resolve().parent
 SERVER_FIXTURES = {"tempflare_env", "tempflare_client", "tempflare_worker"}
 

@@ -32,6 +32,7 @@ from activities.observability.logging_and_metrics import AnalyticsDataset
 from activities.shared_schema import apply_schema
 from adapter import Workflow
 from adapter.bindings import D1Database, Fetcher, KVNamespace
+from workflows._helpers import d1_database, kv_namespace
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -116,10 +117,10 @@ def build_env(
 
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    db = D1Database(data / "d1.sqlite")
+    db = d1_database(data, "shared")
     return SharedEnv(
         DB=db,
-        KV=KVNamespace(data / "kv.sqlite", min_ttl_seconds=kv_min_ttl_seconds),
+        KV=kv_namespace(data, "shared-kv", min_ttl_seconds=kv_min_ttl_seconds),
         ANALYTICS=AnalyticsDataset(db),
         PAYMENT_GATEWAY=Fetcher(payment_gateway_url, timeout=http_timeout),
         API=Fetcher(api_url, timeout=http_timeout),
@@ -150,16 +151,17 @@ async def load_demo_data(db: D1Database) -> None:
     now = "1970-01-01T00:00:00+00:00"
     statements = [
         db.prepare(
-            "INSERT OR IGNORE INTO users (id, name, email, migrated_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO users (id, name, email, migrated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING"
         ).bind(1, "Demo User", "demo@example.com", now),
-        db.prepare("INSERT OR IGNORE INTO migration_jobs (id, progress) VALUES (?, 0)").bind(
-            "migration-demo"
-        ),
+        db.prepare(
+            "INSERT INTO migration_jobs (id, progress) VALUES (?, 0) ON CONFLICT DO NOTHING"
+        ).bind("migration-demo"),
     ]
     statements += [
-        db.prepare("INSERT OR IGNORE INTO legacy_users (id, name, email) VALUES (?, ?, ?)").bind(
-            n, f"User {n}", f"user{n}@example.com"
-        )
+        db.prepare(
+            "INSERT INTO legacy_users (id, name, email) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        ).bind(n, f"User {n}", f"user{n}@example.com")
         for n in range(1, 31)
     ]
     await db.batch(statements)

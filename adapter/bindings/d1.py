@@ -1,6 +1,6 @@
-"""A local, SQLite-backed implementation of Cloudflare's D1 binding (``env.DB``).
+"""Cloudflare's D1 binding (``env.DB``) on SQLite, PostgreSQL or Cloudflare's own D1 API.
 
-D1 is SQLite, so the SQL a Worker sends to D1 runs here unchanged::
+D1 is SQLite, so on the SQLite backend the SQL a Worker sends to D1 runs unchanged::
 
     user = await env.DB.prepare("SELECT * FROM users WHERE id = ?").bind(user_id).first()
     await env.DB.batch([
@@ -23,10 +23,12 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, overload
+from typing import Any, Protocol, TypeAlias, overload
 
 from .._shared.errors import InvalidValueError, TempflareError, WrongTypeError
 from ._sqlite import LockedConnection
+from ._urls import redact, sqlite_file
+from ._urls import scheme as _scheme
 
 #: A value that can be bound to a ``?`` placeholder (``bool`` is stored as 0/1, as D1 does).
 D1Value: TypeAlias = int | float | str | bytes | bool | None
@@ -97,6 +99,10 @@ def _normalise_value(index: int, value: object) -> D1Value:
 
 def _error(exc: BaseException, sql: str, prefix: str = "D1_ERROR") -> D1Error:
     return D1Error(f"{prefix}: {exc}: SQL: {sql.strip()}", sql=sql)
+
+
+def _batch_error(exc: BaseException, index: int, sql: str) -> D1Error:
+    return _error(exc, sql, f"D1_ERROR: batch statement {index} failed, rolled back")
 
 
 def _execute(conn: sqlite3.Connection, sql: str, params: tuple[D1Value, ...]) -> _Outcome:
@@ -251,23 +257,134 @@ class D1PreparedStatement:
         return f"D1PreparedStatement(sql={self._sql.strip()!r}, params={self._params!r})"
 
 
-class D1Database:
-    """A D1 database stored in a local SQLite file (WAL mode, foreign keys enforced).
+class _D1Backend(Protocol):
+    """What a D1 backend does; :class:`D1Database` adds validation and the statement API."""
 
-    Safe to share between coroutines, threads and event loops: one connection serialised by a
-    lock, with queries run in a worker thread. Several worker processes may share the file.
+    location: str
 
-    Args:
-        path: The SQLite file (created with its parent directory if missing), or ``":memory:"``.
-    """
+    async def run(self, sql: str, params: tuple[D1Value, ...]) -> _Outcome: ...
+
+    async def batch(
+        self, statements: builtins.list[tuple[str, tuple[D1Value, ...]]]
+    ) -> builtins.list[_Outcome]: ...
+
+    async def exec(self, statements: builtins.list[str]) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _SQLiteBackend:
+    """D1 on a local SQLite file: one connection behind a lock, queries in a worker thread."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._conn = LockedConnection(path, foreign_keys=True)
+        self.location = self._conn.path
+
+    async def run(self, sql: str, params: tuple[D1Value, ...]) -> _Outcome:
+        def work(conn: sqlite3.Connection) -> _Outcome:
+            try:
+                return _execute(conn, sql, params)
+            except (sqlite3.Error, OverflowError) as exc:
+                raise _error(exc, sql) from exc
+
+        return await self._conn.run(work)
+
+    async def batch(
+        self, statements: builtins.list[tuple[str, tuple[D1Value, ...]]]
+    ) -> builtins.list[_Outcome]:
+        def work(conn: sqlite3.Connection) -> builtins.list[_Outcome]:
+            try:
+                # IMMEDIATE takes the write lock up front, so two processes cannot deadlock
+                # upgrading read locks.
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _error(exc, "BEGIN IMMEDIATE") from exc
+            outcomes: builtins.list[_Outcome] = []
+            try:
+                for index, (sql, params) in enumerate(statements):
+                    try:
+                        outcomes.append(_execute(conn, sql, params))
+                    except (sqlite3.Error, OverflowError) as exc:
+                        raise _batch_error(exc, index, sql) from exc
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return outcomes
+
+        return await self._conn.run(work)
+
+    async def exec(self, statements: builtins.list[str]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for statement in statements:
+                try:
+                    conn.execute(statement).close()
+                except sqlite3.Error as exc:
+                    raise _error(exc, statement) from exc
+
+        await self._conn.run(work)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _open_backend(target: str | os.PathLike[str]) -> _D1Backend:
+    text = os.fspath(target)
+    path = sqlite_file(text)
+    if path is not None:
+        return _SQLiteBackend(path)
+    scheme = _scheme(text)
+    if scheme in ("postgres", "postgresql"):
+        from ._d1_postgres import PostgresD1Backend
+
+        return PostgresD1Backend(text)
+    if scheme == "cloudflare":
+        from ._cloudflare import CloudflareD1Backend
+
+        return CloudflareD1Backend(text)
+    raise InvalidValueError(
+        f"D1 binding URL {redact(text)!r} has an unknown scheme {scheme!r}; use a SQLite path, "
+        "sqlite:///path, postgresql://user:password@host/db or "
+        "cloudflare://<account_id>/d1/<database_id>"
+    )
+
+
+class D1Database:
+    """A D1 database: a local SQLite file, PostgreSQL, or Cloudflare's D1 over its HTTP API.
+
+    The backend is chosen by ``target``:
+
+    * a path (``"data/db.sqlite"``, ``":memory:"``) or ``sqlite:///data/db.sqlite``: SQLite (WAL
+      mode, foreign keys enforced);
+    * ``postgresql://user:password@host:5432/db?schema=app``: PostgreSQL through asyncpg
+      (``pip install 'tempflare[postgres]'``); ``?`` placeholders become ``$n``, ``batch`` is one
+      transaction, a few SQLite-isms are translated (docs/bindings.md);
+    * ``cloudflare://<account_id>/d1/<database_id>``: Cloudflare's D1 HTTP API (token from
+      ``$CLOUDFLARE_API_TOKEN``).
+
+    Safe to share between coroutines, threads and event loops.
+
+    Args:
+        target: The SQLite file (created with its parent directory if missing), ``":memory:"``,
+            or a binding URL as above.
+
+    Raises:
+        InvalidValueError: for a URL with an unknown scheme or bad options.
+    """
+
+    def __init__(self, target: str | os.PathLike[str]) -> None:
+        self._backend = _open_backend(target)
 
     @property
     def path(self) -> str:
-        """The SQLite file path."""
-        return self._conn.path
+        """Where the data lives: the SQLite file path, or the URL (password hidden)."""
+        return self._backend.location
 
     def prepare(self, sql: str) -> D1PreparedStatement:
         """Prepares one SQL statement for :meth:`~D1PreparedStatement.bind` and execution.
@@ -283,13 +400,7 @@ class D1Database:
         return D1PreparedStatement(self, sql)
 
     async def _run_statement(self, sql: str, params: tuple[D1Value, ...]) -> _Outcome:
-        def work(conn: sqlite3.Connection) -> _Outcome:
-            try:
-                return _execute(conn, sql, params)
-            except (sqlite3.Error, OverflowError) as exc:
-                raise _error(exc, sql) from exc
-
-        return await self._conn.run(work)
+        return await self._backend.run(sql, params)
 
     async def batch(self, statements: Sequence[D1PreparedStatement]) -> builtins.list[D1Result]:
         """Runs statements in order inside one transaction: all succeed or none apply.
@@ -316,33 +427,15 @@ class D1Database:
                 raise InvalidValueError(f"D1 batch() item {index} was prepared on another database")
         if not stmts:
             return []
-
-        def work(conn: sqlite3.Connection) -> builtins.list[D1Result]:
-            try:
-                # IMMEDIATE takes the write lock up front, so two processes cannot deadlock
-                # upgrading read locks.
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _error(exc, "BEGIN IMMEDIATE") from exc
-            results: builtins.list[D1Result] = []
-            try:
-                for index, stmt in enumerate(stmts):
-                    try:
-                        outcome = _execute(conn, stmt.sql, stmt.params)
-                    except (sqlite3.Error, OverflowError) as exc:
-                        raise _error(
-                            exc, stmt.sql, f"D1_ERROR: batch statement {index} failed, rolled back"
-                        ) from exc
-                    rows = [dict(zip(outcome.columns, r, strict=True)) for r in outcome.rows]
-                    results.append(D1Result(results=rows, success=True, meta=outcome.meta))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return results
-
-        return await self._conn.run(work)
+        outcomes = await self._backend.batch([(s.sql, s.params) for s in stmts])
+        return [
+            D1Result(
+                results=[dict(zip(o.columns, r, strict=True)) for r in o.rows],
+                success=True,
+                meta=o.meta,
+            )
+            for o in outcomes
+        ]
 
     async def exec(self, sql: str) -> D1ExecResult:
         """Runs a script of one or more ``;``-separated statements, e.g. a schema migration.
@@ -354,21 +447,17 @@ class D1Database:
             D1Error: naming the first statement that failed; earlier statements stay applied.
         """
         statements = _split_script(sql)
-
-        def work(conn: sqlite3.Connection) -> D1ExecResult:
-            start = time.perf_counter()
-            for statement in statements:
-                try:
-                    conn.execute(statement).close()
-                except sqlite3.Error as exc:
-                    raise _error(exc, statement) from exc
-            return D1ExecResult(len(statements), (time.perf_counter() - start) * 1000.0)
-
-        return await self._conn.run(work)
+        start = time.perf_counter()
+        await self._backend.exec(statements)
+        return D1ExecResult(len(statements), (time.perf_counter() - start) * 1000.0)
 
     def close(self) -> None:
-        """Closes the underlying connection; the database cannot be used afterwards."""
-        self._conn.close()
+        """Closes the connections; the database cannot be used afterwards."""
+        self._backend.close()
+
+    async def aclose(self) -> None:
+        """Closes the connections gracefully (PostgreSQL pools of the current event loop)."""
+        await self._backend.aclose()
 
     def __repr__(self) -> str:
         return f"D1Database({self.path!r})"

@@ -1,4 +1,4 @@
-"""A local, durable implementation of Cloudflare's Workers KV binding (``env.KV``) on SQLite.
+"""Cloudflare's Workers KV binding (``env.KV``) on SQLite, Redis/Valkey or Cloudflare's KV API.
 
 Mirrors the Workers KV API, including expiring keys::
 
@@ -23,10 +23,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeAlias, TypedDict, overload
+from typing import Any, Literal, Protocol, TypeAlias, TypedDict, overload, runtime_checkable
 
 from .._shared.errors import InvalidValueError, WrongTypeError
 from ._sqlite import MEMORY, LockedConnection
+from ._urls import redact, sqlite_file
+from ._urls import scheme as _scheme
 
 #: Cloudflare's limits.
 MAX_KEY_BYTES = 512
@@ -160,15 +162,149 @@ def _decode_value(raw: bytes, type_: str) -> Any:
     return json.loads(text) if type_ == "json" else text
 
 
-class KVNamespace:
-    """A KV namespace stored in SQLite, with Cloudflare's TTL semantics.
+_Row: TypeAlias = tuple[str, float | None, str | None]
 
-    Expired keys are invisible to :meth:`get` and :meth:`list` and are purged lazily. Safe to
-    share between coroutines, threads and event loops.
+
+class _KVBackend(Protocol):
+    """Storage for :class:`KVNamespace`, which validates every argument first."""
+
+    location: str
+
+    async def read(self, key: str, now: float) -> tuple[bytes, str | None] | None: ...
+
+    async def write(
+        self, key: str, data: bytes, expires_at: float | None, metadata: str | None, now: float
+    ) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def scan(
+        self, prefix: str, after: str, count: int, now: float
+    ) -> builtins.list[_Row]: ...
+
+    async def aclose(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class _PagingBackend(Protocol):
+    """A backend whose store pages ``list()`` itself (with its own cursors)."""
+
+    async def page(
+        self, prefix: str, limit: int, cursor: str | None
+    ) -> tuple[builtins.list[_Row], str | None]: ...
+
+
+def _list_key(row: _Row) -> KVListKey:
+    name, expiration, metadata = row
+    return {
+        "name": name,
+        "expiration": None if expiration is None else int(expiration),
+        "metadata": None if metadata is None else json.loads(metadata),
+    }
+
+
+class _SQLiteBackend:
+    """KV in a SQLite table (a file, or memory)."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = LockedConnection(path, setup=_setup)
+        self.location = self._conn.path
+
+    async def read(self, key: str, now: float) -> tuple[bytes, str | None] | None:
+        def work(conn: sqlite3.Connection) -> tuple[bytes, str | None] | None:
+            row = conn.execute(
+                "SELECT value, metadata, expiration FROM kv WHERE key = ?", (key,)
+            ).fetchone()
+            if row is None:
+                return None
+            if row[2] is not None and row[2] <= now:
+                conn.execute("DELETE FROM kv WHERE key = ? AND expiration <= ?", (key, now))
+                return None
+            return bytes(row[0]), row[1]
+
+        return await self._conn.run(work)
+
+    async def write(
+        self, key: str, data: bytes, expires_at: float | None, metadata: str | None, now: float
+    ) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO kv (key, value, expiration, metadata) VALUES (?, ?, ?, ?)",
+                (key, data, expires_at, metadata),
+            )
+            conn.execute("DELETE FROM kv WHERE expiration <= ?", (now,))
+
+        await self._conn.run(work)
+
+    async def delete(self, key: str) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+        await self._conn.run(work)
+
+    async def scan(self, prefix: str, after: str, count: int, now: float) -> builtins.list[_Row]:
+        def work(conn: sqlite3.Connection) -> builtins.list[_Row]:
+            rows = conn.execute(
+                "SELECT key, expiration, metadata FROM kv"
+                " WHERE key > ? AND substr(key, 1, ?) = ?"
+                " AND (expiration IS NULL OR expiration > ?)"
+                " ORDER BY key LIMIT ?",
+                (after, len(prefix), prefix, now, count),
+            ).fetchall()
+            return [(str(r[0]), r[1], r[2]) for r in rows]
+
+        return await self._conn.run(work)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _open_backend(target: str | os.PathLike[str] | None) -> _KVBackend:
+    if target is None:
+        return _SQLiteBackend(MEMORY)
+    text = os.fspath(target)
+    path = sqlite_file(text)
+    if path is not None:
+        return _SQLiteBackend(path)
+    scheme = _scheme(text)
+    if scheme in ("redis", "rediss", "valkey", "valkeys", "unix"):
+        from ._kv_redis import RedisKVBackend
+
+        return RedisKVBackend(text)
+    if scheme == "cloudflare":
+        from ._cloudflare import CloudflareKVBackend
+
+        return CloudflareKVBackend(text)
+    raise InvalidValueError(
+        f"KV binding URL {redact(text)!r} has an unknown scheme {scheme!r}; use a SQLite path, "
+        "sqlite:///path, redis://host:6379/0 (or valkey://, rediss://) or "
+        "cloudflare://<account_id>/kv/<namespace_id>"
+    )
+
+
+class KVNamespace:
+    """A KV namespace with Cloudflare's TTL semantics, on SQLite, Redis/Valkey or Cloudflare.
+
+    The backend is chosen by ``path``:
+
+    * None: SQLite in memory, for the lifetime of this object;
+    * a file path or ``sqlite:///path``: a SQLite file (created if missing);
+    * ``redis://[:password@]host:6379/0?prefix=app:`` (also ``rediss://``, ``valkey://``):
+      Redis or Valkey through ``redis.asyncio`` (``pip install 'tempflare[redis]'``); the
+      server expires keys, a sorted set keeps ``list()`` in key order;
+    * ``cloudflare://<account_id>/kv/<namespace_id>``: Cloudflare's KV HTTP API (token from
+      ``$CLOUDFLARE_API_TOKEN``).
+
+    Expired keys are invisible to :meth:`get` and :meth:`list`. Safe to share between
+    coroutines, threads and event loops.
 
     Args:
-        path: SQLite file for durable storage (created if missing); None keeps the namespace in
-            memory for the lifetime of this object.
+        path: Where the namespace lives, as above.
         min_ttl_seconds: The smallest ``expirationTtl`` accepted. Cloudflare's is 60 seconds;
             tests may lower it.
         now: Clock returning seconds since the epoch; inject one to test expiry without
@@ -187,14 +323,15 @@ class KVNamespace:
     ) -> None:
         if min_ttl_seconds < 0:
             raise InvalidValueError(f"min_ttl_seconds must be >= 0, got {min_ttl_seconds!r}")
-        self._conn = LockedConnection(MEMORY if path is None else path, setup=_setup)
+        self._backend = _open_backend(path)
         self._min_ttl = float(min_ttl_seconds)
         self._now = now
 
     @property
     def path(self) -> str:
-        """The SQLite file path, or ``":memory:"``."""
-        return self._conn.path
+        """Where the data lives: the SQLite file path, ``":memory:"``, or the URL (password
+        hidden)."""
+        return self._backend.location
 
     @overload
     async def get(self, key: str, type: Literal["text"] = "text") -> str | None: ...
@@ -243,18 +380,7 @@ class KVNamespace:
             raise InvalidValueError(f"KV get() type must be one of {_GET_TYPES}, got {type_!r}")
         now = self._now()
 
-        def work(conn: sqlite3.Connection) -> tuple[bytes, str | None] | None:
-            row = conn.execute(
-                "SELECT value, metadata, expiration FROM kv WHERE key = ?", (key,)
-            ).fetchone()
-            if row is None:
-                return None
-            if row[2] is not None and row[2] <= now:
-                conn.execute("DELETE FROM kv WHERE key = ? AND expiration <= ?", (key, now))
-                return None
-            return bytes(row[0]), row[1]
-
-        found = await self._conn.run(work)
+        found = await self._backend.read(key, now)
         if found is None:
             return {"value": None, "metadata": None}
         raw, metadata = found
@@ -337,14 +463,7 @@ class KVNamespace:
                     f"KV metadata is {size} bytes serialised; the maximum is {MAX_METADATA_BYTES}"
                 )
 
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR REPLACE INTO kv (key, value, expiration, metadata) VALUES (?, ?, ?, ?)",
-                (key, data, expires_at, metadata_text),
-            )
-            conn.execute("DELETE FROM kv WHERE expiration <= ?", (now,))
-
-        await self._conn.run(work)
+        await self._backend.write(key, data, expires_at, metadata_text, now)
 
     def _expiry(self, now: float, expiration: object, ttl: object) -> float | None:
         if expiration is not None and ttl is not None:
@@ -371,10 +490,7 @@ class KVNamespace:
         """Removes a key; deleting a missing key is not an error."""
         _check_key(key)
 
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
-
-        await self._conn.run(work)
+        await self._backend.delete(key)
 
     async def list(
         self,
@@ -407,31 +523,22 @@ class KVNamespace:
             cursor = options.get("cursor", cursor)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise InvalidValueError(f"KV list() limit must be an int from 1 to 1000, got {limit!r}")
-        after = "" if cursor is None else _decode_cursor(cursor)
         start = prefix or ""
         now = self._now()
+        if isinstance(self._backend, _PagingBackend):
+            # Cloudflare's API pages with cursors of its own.
+            rows, next_cursor = await self._backend.page(start, limit, cursor)
+            return {
+                "keys": [_list_key(row) for row in rows],
+                "list_complete": next_cursor is None,
+                "cursor": next_cursor,
+            }
+        after = "" if cursor is None else _decode_cursor(cursor)
 
-        def work(conn: sqlite3.Connection) -> builtins.list[tuple[str, float | None, str | None]]:
-            rows = conn.execute(
-                "SELECT key, expiration, metadata FROM kv"
-                " WHERE key > ? AND substr(key, 1, ?) = ?"
-                " AND (expiration IS NULL OR expiration > ?)"
-                " ORDER BY key LIMIT ?",
-                (after, len(start), start, now, limit + 1),
-            ).fetchall()
-            return [(str(r[0]), r[1], r[2]) for r in rows]
-
-        rows = await self._conn.run(work)
+        rows = await self._backend.scan(start, after, limit + 1, now)
         complete = len(rows) <= limit
         page = rows[:limit]
-        keys: builtins.list[KVListKey] = [
-            {
-                "name": name,
-                "expiration": None if exp is None else int(exp),
-                "metadata": None if meta is None else json.loads(meta),
-            }
-            for name, exp, meta in page
-        ]
+        keys = [_list_key(row) for row in page]
         return {
             "keys": keys,
             "list_complete": complete,
@@ -439,8 +546,12 @@ class KVNamespace:
         }
 
     def close(self) -> None:
-        """Closes the underlying connection; the namespace cannot be used afterwards."""
-        self._conn.close()
+        """Closes the underlying connections; the namespace cannot be used afterwards."""
+        self._backend.close()
+
+    async def aclose(self) -> None:
+        """Closes the connections gracefully (the current event loop's Redis or HTTP client)."""
+        await self._backend.aclose()
 
     def __repr__(self) -> str:
         return f"KVNamespace({self.path!r})"

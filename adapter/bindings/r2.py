@@ -35,9 +35,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeAlias, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from .._shared.errors import InvalidValueError, WrongTypeError
+from ._urls import redact
+from ._urls import scheme as _scheme
+
+if TYPE_CHECKING:
+    from ._r2_s3 import S3R2Backend
 
 MAX_KEY_BYTES = 1024
 MAX_LIST_LIMIT = 1000
@@ -202,29 +207,56 @@ def _check_string_map(name: str, value: object, allowed: frozenset[str] | None) 
 
 
 class R2Bucket:
-    """An R2 bucket stored in a local directory.
+    """An R2 bucket: a local directory, or any S3-compatible store (Cloudflare R2 included).
 
-    Safe to share between coroutines, threads and event loops: file work runs in a worker
-    thread, and writes within a process are serialised by a lock. Several processes may share
-    ``root``; a reader racing a writer retries rather than reading a mix of old and new.
+    The backend is chosen by ``root``:
+
+    * a directory path (``"data/bucket"``) or ``file:///abs/path``: objects on disk;
+    * ``s3://[access_key:secret@]bucket[/key/prefix]?endpoint=...&region=...``: an S3
+      bucket through boto3 (``pip install 'tempflare[s3]'``), with multipart upload for large
+      objects; ``endpoint=https://<account_id>.r2.cloudflarestorage.com&region=auto`` reaches
+      Cloudflare R2 itself.
+
+    Safe to share between coroutines, threads and event loops: I/O runs in a worker thread. On
+    disk, writes within a process are serialised by a lock; several processes may share
+    ``root``, and a reader racing a writer retries rather than reading a mix of old and new.
 
     Args:
-        root: Directory holding the bucket (created if missing).
-        now: Clock returning seconds since the epoch, used for ``uploaded``.
+        root: Where the bucket lives, as above.
+        now: Clock returning seconds since the epoch, used for ``uploaded`` on disk.
     """
 
     def __init__(
         self, root: str | os.PathLike[str], *, now: Callable[[], float] = time.time
     ) -> None:
-        self._root = Path(root)
+        text = os.fspath(root)
+        kind = _scheme(text)
+        self._remote: S3R2Backend | None = None
+        if kind == "s3":
+            from ._r2_s3 import S3R2Backend
+
+            self._remote = S3R2Backend(text)
+        elif kind == "file":
+            text = text.split("://", 1)[1]
+        elif kind is not None:
+            raise InvalidValueError(
+                f"R2 binding URL {redact(text)!r} has an unknown scheme {kind!r}; use a "
+                "directory, file:///path or s3://bucket?endpoint=..."
+            )
+        self._root = Path(text)
         self._objects = self._root / "objects"
         self._now = now
         self._lock = threading.Lock()
 
     @property
     def root(self) -> Path:
-        """The bucket's directory."""
+        """The bucket's directory (on disk; for an S3 bucket, its URL as a path)."""
         return self._root
+
+    @property
+    def location(self) -> str:
+        """Where the bucket lives: its directory, or its URL (secret hidden)."""
+        return str(self._root) if self._remote is None else self._remote.location
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -402,6 +434,8 @@ class R2Bucket:
                 f"R2 values must be str, bytes or None, got {type(value).__name__}; "
                 "serialise objects with json.dumps(...) as you would JSON.stringify(...)"
             )
+        if self._remote is not None:
+            return await self._remote.put(key, data, http, custom)
         return await asyncio.to_thread(self._put_sync, key, data, http, custom)
 
     async def get(self, key: str) -> R2ObjectBody | None:
@@ -414,6 +448,8 @@ class R2Bucket:
             R2KeyError: for an unusable key.
         """
         _check_key(key)
+        if self._remote is not None:
+            return cast(R2ObjectBody | None, await self._remote.get(key, True))
         return cast(R2ObjectBody | None, await asyncio.to_thread(self._get_sync, key, True))
 
     async def head(self, key: str) -> R2Object | None:
@@ -426,6 +462,8 @@ class R2Bucket:
             R2KeyError: for an unusable key.
         """
         _check_key(key)
+        if self._remote is not None:
+            return await self._remote.get(key, False)
         return await asyncio.to_thread(self._get_sync, key, False)
 
     async def delete(self, keys: str | Sequence[str]) -> None:
@@ -442,6 +480,9 @@ class R2Bucket:
             )
         for key in batch:
             _check_key(key)
+        if self._remote is not None:
+            await self._remote.delete(batch)
+            return
         await asyncio.to_thread(self._delete_sync, batch)
 
     async def list(
@@ -450,6 +491,7 @@ class R2Bucket:
         limit: int = MAX_LIST_LIMIT,
         cursor: str | None = None,
         delimiter: str | None = None,
+        include: Sequence[str] | None = None,
     ) -> R2Objects:
         """Lists objects in key order, a page at a time.
 
@@ -462,6 +504,8 @@ class R2Bucket:
             cursor: The ``cursor`` of the previous page.
             delimiter: Roll keys up to the first ``delimiter`` after the prefix into
                 ``delimited_prefixes`` (e.g. ``"/"`` to list one "directory" level).
+            include: ``["httpMetadata", "customMetadata"]`` to have each object's metadata
+                (always there on disk; on S3 it costs one HEAD request per object).
 
         Returns:
             ``{"objects", "truncated", "cursor", "delimited_prefixes"}``.
@@ -478,6 +522,7 @@ class R2Bucket:
             limit = options.get("limit", limit)
             cursor = options.get("cursor", cursor)
             delimiter = options.get("delimiter", delimiter)
+            include = options.get("include", include)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise InvalidValueError(f"R2 list() limit must be an int from 1 to 1000, got {limit!r}")
         if delimiter is not None and (not isinstance(delimiter, str) or not delimiter):
@@ -485,6 +530,8 @@ class R2Bucket:
                 f"R2 list() delimiter must be a non-empty str, got {delimiter!r}"
             )
         start = prefix or ""
+        if self._remote is not None:
+            return await self._remote.list(start, limit, cursor, delimiter, bool(include))
         after, after_is_prefix = _decode_cursor(cursor) if cursor else ("", False)
 
         metas = await asyncio.to_thread(self._all_meta_sync, start)
@@ -524,7 +571,7 @@ class R2Bucket:
         }
 
     def __repr__(self) -> str:
-        return f"R2Bucket({str(self._root)!r})"
+        return f"R2Bucket({self.location!r})"
 
 
 def _encode_cursor(after: str, is_prefix: bool) -> str:

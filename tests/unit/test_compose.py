@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tomllib
@@ -22,7 +23,17 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-ui", "temporal-admin-tools", "worker"}
+EXPECTED_SERVICES = {
+    "postgresql",
+    "temporal",
+    "temporal-ui",
+    "temporal-admin-tools",
+    "worker",
+    # the bindings' backends
+    "app-db",
+    "valkey",
+    "s3",
+}
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +177,9 @@ def test_depends_on_conditions(services: dict[str, dict[str, Any]]) -> None:
     assert conditions("worker") == {
         "temporal": "service_healthy",
         "temporal-admin-tools": "service_completed_successfully",
+        "app-db": "service_healthy",
+        "valkey": "service_healthy",
+        "s3": "service_healthy",
     }
     # Every service it waits on for health actually has a healthcheck.
     for service in services.values():
@@ -231,8 +245,9 @@ def test_dockerfile_runs_worker() -> None:
     cmd = [arg for keyword, arg in instructions if keyword == "CMD"]
     assert cmd == ['["python", "worker.py"]']
     runs = " ".join(arg for keyword, arg in instructions if keyword == "RUN")
-    # the library with the extras the examples use (bindings over httpx, the AI binding)
-    assert "pip install '.[bindings,ai]'" in runs
+    # the library with the extras the examples use (bindings over httpx, the AI binding) and
+    # the drivers of the bindings' production backends
+    assert "pip install '.[bindings,ai,postgres,redis,s3]'" in runs
     copied = [arg.split()[0] for keyword, arg in instructions if keyword == "COPY"]
     assert "worker.py" in copied
     assert "pyproject.toml" in copied
@@ -259,3 +274,41 @@ def test_dockerfile_copy_sources_exist() -> None:
         if keyword == "COPY":
             missing += [src for src in arg.split()[:-1] if not (ROOT / src).exists()]
     assert not missing, f"Dockerfile copies files that do not exist: {missing}"
+
+
+def test_worker_bindings_use_the_backend_services(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """The worker's binding URLs name the compose services, with their credentials, and parse
+    as the bindings accept them (no connection is made)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from adapter.bindings import D1Database, KVNamespace, R2Bucket
+
+    env = _env(services["worker"])
+    d1 = urlsplit(env["TEMPFLARE_D1_URL"])
+    app_db = _env(services["app-db"])
+    assert d1.scheme == "postgresql" and d1.hostname == "app-db" and d1.port == 5432
+    assert (d1.username, d1.password) == (app_db["POSTGRES_USER"], app_db["POSTGRES_PASSWORD"])
+    assert d1.path == f"/{app_db['POSTGRES_DB']}"
+
+    kv = urlsplit(env["TEMPFLARE_KV_URL"])
+    assert kv.scheme == "redis" and kv.hostname == "valkey" and (kv.port or 6379) == 6379
+
+    r2 = urlsplit(env["TEMPFLARE_R2_URL"])
+    endpoint = urlsplit(parse_qs(r2.query)["endpoint"][0])
+    assert r2.scheme == "s3" and endpoint.hostname == "s3" and endpoint.port == 8333
+    assert "-s3.port=8333" in services["s3"]["command"]
+    (mount,) = services["s3"]["configs"]
+    identities = json.loads(compose["configs"][mount["source"]]["content"])["identities"]
+    keys = {(c["accessKey"], c["secretKey"]) for i in identities for c in i["credentials"]}
+    assert (r2.username, r2.password) in keys
+    assert mount["target"] in " ".join(services["s3"]["command"])
+
+    for name in ("app-db", "valkey", "s3"):
+        mounts = services[name]["volumes"]
+        assert all(m.split(":", 1)[0] in compose["volumes"] for m in mounts), name
+        assert "healthcheck" in services[name], name
+    D1Database(env["TEMPFLARE_D1_URL"]).close()
+    KVNamespace(env["TEMPFLARE_KV_URL"]).close()
+    assert R2Bucket(env["TEMPFLARE_R2_URL"]).location.startswith("s3://tempflare:***@")

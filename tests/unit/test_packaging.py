@@ -51,7 +51,7 @@ def test_the_wheel_holds_adapter_alone(tmp_path: Path) -> None:
         for line in metadata.splitlines()
         if line.startswith("Provides-Extra:")
     }
-    assert {"bindings", "ai", "demo"} <= extras
+    assert {"bindings", "ai", "demo", "postgres", "redis", "s3"} <= extras
 
 
 BLOCK_EXTRAS = textwrap.dedent(
@@ -87,3 +87,41 @@ def test_the_core_imports_without_optional_extras() -> None:
     count, message = done.stdout.splitlines()
     assert int(count) > 30
     assert message == "adapter.bindings needs httpx: pip install 'tempflare[bindings]'"
+
+
+def test_backend_drivers_are_needed_only_by_their_urls() -> None:
+    """Without asyncpg, redis and boto3, the bindings import and run on SQLite and disk; a
+    PostgreSQL, Redis or S3 URL then names the extra to install."""
+    code = textwrap.dedent(
+        """
+        import importlib.abc, sys, tempfile
+
+        class Missing(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {"asyncpg", "redis", "boto3", "botocore"}:
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+                return None
+
+        sys.meta_path.insert(0, Missing())
+        from adapter.bindings import D1Database, KVNamespace, R2Bucket
+        D1Database(":memory:"); KVNamespace(); R2Bucket(tempfile.mkdtemp())
+        for build in (
+            lambda: D1Database("postgresql://db/app"),
+            lambda: KVNamespace("redis://cache"),
+            lambda: R2Bucket("s3://bucket"),
+        ):
+            try:
+                build()
+            except ImportError as err:
+                print(err)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "D1 on PostgreSQL needs asyncpg: pip install 'tempflare[postgres]'",
+        "KV on Redis or Valkey needs redis: pip install 'tempflare[redis]'",
+        "R2 on S3 needs boto3: pip install 'tempflare[s3]'",
+    ]

@@ -40,8 +40,8 @@ from temporalio.client import Client
 from activities._demo.demo_server import DEMO_PNG
 from activities.ai.image_review import ImageEnv, describe_image, fetch_image, publish_image
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import OfflineAI, R2Bucket
-from workflows._helpers import run_blocking, shortened
+from adapter.bindings import OfflineAI
+from workflows._helpers import r2_bucket, run_blocking, shortened
 
 
 class ImageParams(BaseModel):
@@ -92,7 +92,7 @@ EVENTS: Final[list[tuple[float, str, object]]] = [(1.0, "approved", {"by": "demo
 
 async def _demo_env(root: Path) -> ImageEnv:
     """An env for the demo run: a bucket under ``root`` holding ``demo/cat.png``, offline AI."""
-    env = ImageEnv(BUCKET=R2Bucket(root / "bucket"), AI=OfflineAI())
+    env = ImageEnv(BUCKET=r2_bucket(root, "image_review"), AI=OfflineAI())
     await env.BUCKET.put("demo/cat.png", base64.b64decode(DEMO_PNG))
     return env
 

@@ -56,7 +56,7 @@ from activities.ai.invention_analysis import (
 )
 from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
 from adapter.bindings import D1Database, OfflineAI
-from workflows._helpers import run_blocking
+from workflows._helpers import d1_database, run_blocking
 
 
 class ConversationMessage(BaseModel):
@@ -228,19 +228,21 @@ async def _demo_env(root: Path) -> InventionEnv:
 
     base = ensure_demo_services()
     env = InventionEnv(
-        DATABASE=D1Database(str(root / "inventions.sqlite")),
+        DATABASE=d1_database(root, "inventions"),
         AI=OfflineAI(),
         PATENT_API_URL=f"{base}/patents",
         SLACK_WEBHOOK_URL=f"{base}/webhook",
     )
     await apply_schema(env.DATABASE)
-    await (
-        env.DATABASE.prepare(
-            "INSERT OR REPLACE INTO inventions (id, user_id, conversation, status) "
-            "VALUES (?, ?, ?, 'draft')"
-        )
-        .bind("inv-demo", "user-demo", json.dumps(EXAMPLE_PARAMS["conversation"]))
-        .run()
+    # Replace the demo row (portable SQL: DELETE + INSERT in one transaction).
+    await env.DATABASE.batch(
+        [
+            env.DATABASE.prepare("DELETE FROM inventions WHERE id = ?").bind("inv-demo"),
+            env.DATABASE.prepare(
+                "INSERT INTO inventions (id, user_id, conversation, status) "
+                "VALUES (?, ?, ?, 'draft')"
+            ).bind("inv-demo", "user-demo", json.dumps(EXAMPLE_PARAMS["conversation"])),
+        ]
     )
     return env
 
@@ -251,7 +253,7 @@ def make_env(data_dir: str | Path, client: Client, task_queue: str) -> Invention
 
     async def build() -> InventionEnv:
         env = InventionEnv(
-            DATABASE=D1Database(str(Path(data_dir) / "inventions.sqlite")),
+            DATABASE=d1_database(data_dir, "inventions"),
             AI=OfflineAI(),
             PATENT_API_URL=os.environ.get("PATENT_API_URL") or "https://patents.example.com",
             SLACK_WEBHOOK_URL=os.environ.get("SLACK_WEBHOOK_URL") or None,

@@ -36,8 +36,7 @@ from temporalio.client import Client
 
 from activities.getting_started.starter import StarterEnv, call_api, fetch_files, write_to_storage
 from adapter import StepContext, WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import R2Bucket
-from workflows._helpers import run_blocking, shortened
+from workflows._helpers import r2_bucket, run_blocking, shortened
 
 
 class Params(BaseModel):
@@ -115,14 +114,14 @@ async def _demo_env(root: Path) -> StarterEnv:
     from activities._demo.demo_server import ensure_demo_services
 
     base = ensure_demo_services()
-    return StarterEnv(BUCKET=R2Bucket(root / "starter"), IPS_URL=f"{base}/client/v4/ips")
+    return StarterEnv(BUCKET=r2_bucket(root, "starter"), IPS_URL=f"{base}/client/v4/ips")
 
 
 def make_env(data_dir: str | Path, client: Client, task_queue: str) -> StarterEnv:
     """A worker's env: an R2 bucket under ``data_dir`` and ``$IPS_URL`` (default: the seed's
     Cloudflare URL)."""
     ips_url = os.environ.get("IPS_URL")
-    bucket = R2Bucket(Path(data_dir) / "starter")
+    bucket = r2_bucket(data_dir, "starter")
     return StarterEnv(BUCKET=bucket, IPS_URL=ips_url) if ips_url else StarterEnv(BUCKET=bucket)
 
 

@@ -37,8 +37,8 @@ from activities.getting_started.using_bindings import (
     generate_summary,
 )
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import D1Database, KVNamespace, OfflineAI
-from workflows._helpers import run_blocking
+from adapter.bindings import OfflineAI
+from workflows._helpers import d1_database, kv_namespace, run_blocking
 
 
 class ProcessorParams(BaseModel):
@@ -72,15 +72,19 @@ EVENTS: Final[list[tuple[float, str, object]]] = []
 async def _demo_env(root: Path) -> ProcessorEnv:
     """An env for the demo run: D1 with ``demo-user``, KV in a file, offline AI."""
     env = ProcessorEnv(
-        DB=D1Database(str(root / "processor.sqlite")),
-        KV=KVNamespace(str(root / "processor-kv.sqlite")),
+        DB=d1_database(root, "processor"),
+        KV=kv_namespace(root, "processor-kv"),
         AI=OfflineAI(),
     )
     await apply_schema(env.DB)
-    await (
-        env.DB.prepare("INSERT OR REPLACE INTO users (id, name, bio) VALUES (?, ?, ?)")
-        .bind("demo-user", "Ada", "Mathematician who wrote the first published algorithm.")
-        .run()
+    # Replace the demo row (portable SQL: DELETE + INSERT in one transaction).
+    await env.DB.batch(
+        [
+            env.DB.prepare("DELETE FROM users WHERE id = ?").bind("demo-user"),
+            env.DB.prepare("INSERT INTO users (id, name, bio) VALUES (?, ?, ?)").bind(
+                "demo-user", "Ada", "Mathematician who wrote the first published algorithm."
+            ),
+        ]
     )
     return env
 

@@ -44,8 +44,7 @@ from activities.human_in_the_loop.approval_with_auto_reject import (
     set_status,
 )
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import D1Database
-from workflows._helpers import run_blocking, shortened
+from workflows._helpers import d1_database, run_blocking, shortened
 
 
 class ApprovalParams(BaseModel):
@@ -96,7 +95,7 @@ EVENTS: Final[list[tuple[float, str, object]]] = []
 
 async def _demo_env(root: Path) -> ApprovalEnv:
     """An env for the demo run: a D1 file with the ``approvals`` table."""
-    env = ApprovalEnv(DB=D1Database(str(root / "approvals.sqlite")))
+    env = ApprovalEnv(DB=d1_database(root, "approvals"))
     await apply_schema(env.DB)
     return env
 

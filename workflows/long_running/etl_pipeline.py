@@ -50,8 +50,7 @@ from activities.long_running.etl_pipeline import (
     transform,
 )
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import D1Database, R2Bucket
-from workflows._helpers import run_blocking, shortened
+from workflows._helpers import d1_database, r2_bucket, run_blocking, shortened
 
 
 class PipelineParams(BaseModel):
@@ -101,7 +100,7 @@ async def _demo_env(root: Path) -> PipelineEnv:
     from activities._demo.demo_server import ensure_demo_services
 
     ensure_demo_services()
-    env = PipelineEnv(DB=D1Database(str(root / "pipeline.sqlite")), BUCKET=R2Bucket(root / "r2"))
+    env = PipelineEnv(DB=d1_database(root, "pipeline"), BUCKET=r2_bucket(root, "r2"))
     await apply_schema(env.DB)
     await env.DB.exec("DELETE FROM records")
     return env
@@ -113,9 +112,7 @@ def make_env(data_dir: str | Path, client: Client, task_queue: str) -> PipelineE
 
     async def build() -> PipelineEnv:
         root = Path(data_dir)
-        env = PipelineEnv(
-            DB=D1Database(str(root / "pipeline.sqlite")), BUCKET=R2Bucket(root / "r2")
-        )
+        env = PipelineEnv(DB=d1_database(root, "pipeline"), BUCKET=r2_bucket(root, "r2"))
         await apply_schema(env.DB)
         return env
 

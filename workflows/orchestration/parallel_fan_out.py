@@ -27,8 +27,7 @@ from temporalio.client import Client
 
 from activities.orchestration.parallel_fan_out import FanOutEnv, list_files, read_and_process
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import R2Bucket
-from workflows._helpers import run_blocking
+from workflows._helpers import r2_bucket, run_blocking
 
 
 class FanOutWorkflow(WorkflowEntrypoint[FanOutEnv, dict[str, Any]], name="parallel-fan-out"):
@@ -60,7 +59,7 @@ EVENTS: Final[list[tuple[float, str, object]]] = []
 
 async def _demo_env(root: Path) -> FanOutEnv:
     """An env for the demo run: a bucket with five small text files."""
-    env = FanOutEnv(BUCKET=R2Bucket(root / "fan-out"))
+    env = FanOutEnv(BUCKET=r2_bucket(root, "fan-out"))
     for i in range(5):
         await env.BUCKET.put(f"inbox/file-{i}.txt", "line\n" * (i + 1))
     return env

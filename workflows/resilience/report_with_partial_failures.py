@@ -43,8 +43,8 @@ from activities.resilience.report_with_partial_failures import (
     write_report,
 )
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import D1Database, OfflineAI
-from workflows._helpers import run_blocking
+from adapter.bindings import OfflineAI
+from workflows._helpers import d1_database, run_blocking
 
 
 class ReportParams(BaseModel):
@@ -153,7 +153,7 @@ async def _demo_env(root: Path) -> ReportEnv:
 
     base = ensure_demo_services()
     env = ReportEnv(
-        DATABASE=D1Database(str(root / "reports.sqlite")),
+        DATABASE=d1_database(root, "reports"),
         AI=OfflineAI(),
         DATA_API_URL=base,
         ADMIN_WEBHOOK_URL=f"{base}/admin",
@@ -168,7 +168,7 @@ def make_env(data_dir: str | Path, client: Client, task_queue: str) -> ReportEnv
 
     async def build() -> ReportEnv:
         env = ReportEnv(
-            DATABASE=D1Database(str(Path(data_dir) / "reports.sqlite")),
+            DATABASE=d1_database(data_dir, "reports"),
             AI=OfflineAI(),
             DATA_API_URL=os.environ.get("DATA_API_URL") or "https://api.example.com",
             ADMIN_WEBHOOK_URL=os.environ.get("ADMIN_WEBHOOK_URL") or None,

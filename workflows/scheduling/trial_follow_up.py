@@ -37,8 +37,7 @@ from activities.scheduling.trial_follow_up import (
     send_email,
 )
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
-from adapter.bindings import D1Database
-from workflows._helpers import run_blocking, shortened
+from workflows._helpers import d1_database, run_blocking, shortened
 
 
 class LifecycleParams(BaseModel):
@@ -88,17 +87,16 @@ EVENTS: Final[list[tuple[float, str, object]]] = []
 
 async def _demo_env(root: Path) -> LifecycleEnv:
     """An env for the demo run: a D1 file with a trialing ``demo-user``, the demo e-mail API."""
-    env = LifecycleEnv(
-        DB=D1Database(str(root / "lifecycle.sqlite")), EMAIL_API_URL=ensure_demo_services()
-    )
+    env = LifecycleEnv(DB=d1_database(root, "lifecycle"), EMAIL_API_URL=ensure_demo_services())
     await apply_schema(env.DB)
-    await (
-        env.DB.prepare(
-            "INSERT OR REPLACE INTO users (id, email, subscription_status) "
-            "VALUES (?, ?, 'trialing')"
-        )
-        .bind("demo-user", "demo@example.com")
-        .run()
+    # Replace the demo row (portable SQL: DELETE + INSERT in one transaction).
+    await env.DB.batch(
+        [
+            env.DB.prepare("DELETE FROM users WHERE id = ?").bind("demo-user"),
+            env.DB.prepare(
+                "INSERT INTO users (id, email, subscription_status) VALUES (?, ?, 'trialing')"
+            ).bind("demo-user", "demo@example.com"),
+        ]
     )
     return env
 
@@ -108,7 +106,7 @@ def make_env(data_dir: str | Path, client: Client, task_queue: str) -> Lifecycle
 
     async def build() -> LifecycleEnv:
         env = LifecycleEnv(
-            DB=D1Database(str(Path(data_dir) / "lifecycle.sqlite")),
+            DB=d1_database(data_dir, "lifecycle"),
             EMAIL_API_URL=os.environ.get("EMAIL_API_URL") or "https://email-api.example.com",
         )
         await apply_schema(env.DB)
