@@ -112,6 +112,7 @@ print(json.dumps({
     "demo_server_started": demo_server._started is not None,
     "demo_services_imported": "activities._demo.services" in sys.modules,
 }))
+worker.exit_process(0)  # as worker.py does: no interpreter finalisation under the SDK's threads
 """
 
 
