@@ -29,6 +29,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -138,8 +139,17 @@ def _command(f: Callable[..., Awaitable[Any]]) -> Callable[..., None]:
             asyncio.run(run())
         except (TempflareError, ValueError, OSError) as err:
             _fail(err, as_json)
+        _exit(0)
 
     return _connection_options(wrapper)
+
+
+def _exit(code: int) -> NoReturn:
+    """Ends the process now: the SDK's Rust runtime threads can abort an interpreter that
+    finalizes while they still hold a client (``PyGILState_Release`` at shutdown)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _fail(err: BaseException, as_json: bool) -> NoReturn:
@@ -147,7 +157,7 @@ def _fail(err: BaseException, as_json: bool) -> NoReturn:
         click.echo(json.dumps({"error": {"name": type(err).__name__, "message": str(err)}}))
     else:
         console.print(f"[bold red]Error:[/] {type(err).__name__}: {err}", soft_wrap=True)
-    sys.exit(1)
+    _exit(1)
 
 
 def _print_json(value: Any) -> None:
@@ -606,7 +616,7 @@ async def instances_terminate_all(
         for instance_id, error in failed.items():
             console.print(f"[red]Failed[/] {instance_id}: {error}")
     if failed:
-        sys.exit(1)
+        _exit(1)
 
 
 # --------------------------------------------------------------------------------------------
