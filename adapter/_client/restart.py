@@ -87,9 +87,22 @@ async def decode_payloads(client: Client, payloads: Sequence[Payload]) -> list[A
     return client.data_converter.payload_converter.from_payloads(decoded)
 
 
+async def decode_summaries(client: Client, events: Sequence[HistoryEvent]) -> None:
+    """Decodes, in place, the summaries the client's codec encoded (timer summaries name the
+    steps: :func:`summary_of` reads them)."""
+    codec = client.data_converter.payload_codec
+    if codec is None:
+        return
+    for event in events:
+        if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
+            (decoded,) = await codec.decode([event.user_metadata.summary])
+            event.user_metadata.summary.CopyFrom(decoded)
+
+
 async def restart_from_step(client: Client, instance_id: str, from_step: object) -> None:
     name, count, kind = validate_from_step(from_step)
     events, _ = await _history(client, instance_id)
+    await decode_summaries(client, events)
     start = events[0].workflow_execution_started_event_attributes
     target_id: int | None = None
     results: dict[tuple[str, int], tuple[int, Any, Any]] = {}

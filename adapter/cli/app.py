@@ -729,6 +729,7 @@ def dev(
         asyncio.run(serve())
     finally:
         server.stop()
+    _exit(0)
 
 
 @cli.command("codec-server")

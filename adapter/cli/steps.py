@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from .._client.restart import decode_payloads
+from .._client.restart import decode_payloads, decode_summaries
 from .._shared.history_format import (
     attempt_outcomes,
     local_activity_marker,
@@ -77,6 +77,7 @@ def _time(event: HistoryEvent) -> datetime:
 
 async def step_rows(client: Client, events: list[HistoryEvent], with_output: bool) -> list[StepRow]:
     """Every step of a history in the order it started; outputs decoded when ``with_output``."""
+    await decode_summaries(client, events)
     rows: dict[tuple[str, str, int], StepRow] = {}
     outcomes = {o.event_id: o for o in attempt_outcomes(events)}
     scheduled: dict[int, tuple[str, int]] = {}
