@@ -17,6 +17,7 @@ from ._client.client import Workflow, WorkflowInstance
 from ._client.connection import connect
 from ._shared.config import Durability, RetryConfig, StepConfig
 from ._shared.durations import Duration, parse_duration
+from ._shared.encryption import EncryptionCodec
 from ._shared.entrypoint import WorkflowEntrypoint
 from ._shared.errors import (
     ConnectionConfigError,
@@ -56,6 +57,7 @@ __all__ = [
     "ConnectionConfigError",
     "Durability",
     "Duration",
+    "EncryptionCodec",
     "ErrorInfo",
     "InstanceAlreadyExistsError",
     "InstanceFinishedError",

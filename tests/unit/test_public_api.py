@@ -23,6 +23,7 @@ PUBLIC = {
     "ConnectionConfigError": "adapter._shared",
     "Durability": None,  # a type alias
     "Duration": None,  # a type alias
+    "EncryptionCodec": "adapter._shared",
     "ErrorInfo": "adapter._shared",
     "InstanceAlreadyExistsError": "adapter._shared",
     "InstanceFinishedError": "adapter._shared",
@@ -81,6 +82,13 @@ ALLOWED = {
     "adapter._client": {"adapter._shared", "adapter._client"},
     "adapter.bindings": {"adapter._shared", "adapter.bindings"},
     "adapter.devserver": {"adapter._shared", "adapter._client", "adapter.devserver"},
+    "adapter.cli": {
+        "adapter._shared",
+        "adapter._client",
+        "adapter._worker",
+        "adapter.devserver",
+        "adapter.cli",
+    },
 }
 
 
