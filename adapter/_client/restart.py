@@ -116,7 +116,9 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
             if kind == "do" and target_id is None and key == (name, count):
                 target_id = event.event_id  # a batched step's first outcome
             if outcome.failure is None:
-                values = (await decode_payloads(client, outcome.result)) if outcome.result else [None]
+                values = (
+                    (await decode_payloads(client, outcome.result)) if outcome.result else [None]
+                )
                 results[key] = (event.event_id, values[0], None)
             else:
                 error_type = outcome.failure.application_failure_info.type or "Error"

@@ -51,7 +51,7 @@ KEY_ENV: Final = "TEMPFLARE_ENCRYPTION_KEY"
 KEY_FILE_ENV: Final = "TEMPFLARE_ENCRYPTION_KEY_FILE"
 _NONCE_BYTES: Final = 12
 _FIX_KEY: Final = (
-    "Give 32 random bytes in base64, e.g. from python -c \"import os,base64;"
+    'Give 32 random bytes in base64, e.g. from python -c "import os,base64;'
     'print(base64.b64encode(os.urandom(32)).decode())", optionally as id:base64key.'
 )
 
@@ -122,9 +122,7 @@ class EncryptionCodec(PayloadCodec):
         for payload in payloads:
             nonce = os.urandom(_NONCE_BYTES)
             data = nonce + cipher.encrypt(nonce, payload.SerializeToString(), key_id)
-            out.append(
-                Payload(metadata={"encoding": ENCODING, KEY_ID_METADATA: key_id}, data=data)
-            )
+            out.append(Payload(metadata={"encoding": ENCODING, KEY_ID_METADATA: key_id}, data=data))
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:

@@ -75,9 +75,9 @@ async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
     OpenTelemetry span named after the step when OpenTelemetry is installed (a no-op without a
     tracer provider; with ``adapter.tracing`` it nests under the activity's span)."""
     if _otel_trace is None:
-        return await _attempt(entry, attempt)
+        return await _attempt(entry, attempt)  # type: ignore[unreachable]
     tracer = _otel_trace.get_tracer("tempflare")
-    attributes = {
+    attributes: dict[str, str | int] = {
         "tempflare.step.name": entry.name,
         "tempflare.step.count": entry.count,
         "tempflare.step.attempt": attempt,

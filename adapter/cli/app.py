@@ -39,7 +39,14 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
@@ -172,7 +179,7 @@ def _params(text: str | None, what: str) -> Any:
     except json.JSONDecodeError as err:
         raise InvalidValueError(
             f"{what} {text!r} is not JSON ({err.msg}). Quote it for the shell, e.g. "
-            '\'{"order": 1}\'.'
+            "'{\"order\": 1}'."
         ) from None
 
 
@@ -271,8 +278,8 @@ class _NoProgress:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def add_task(self, *args: Any, **kwargs: Any) -> int:
-        return 0
+    def add_task(self, *args: Any, **kwargs: Any) -> TaskID:
+        return TaskID(0)
 
     def advance(self, *args: Any) -> None:
         return None
@@ -545,7 +552,8 @@ async def _delete(client: Client, instance: WorkflowInstance) -> None:
         return
     await client.workflow_service.delete_workflow_execution(
         DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=instance.id)
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=instance.id),
         )
     )
 
@@ -721,7 +729,9 @@ def dev(
                     f"[bold green]Ready[/]: Temporal at {server.address}, Web UI at "
                     f"{server.ui_url}, worker on task queue {task_queue!r} for {', '.join(names)}"
                 )
-                console.print(f"Try: tempflare instances trigger {names[0]} --address {server.address}")
+                console.print(
+                    f"Try: tempflare instances trigger {names[0]} --address {server.address}"
+                )
             sys.stdout.flush()
             await stop.wait()
 

@@ -71,6 +71,10 @@ class StepRow:
         return row
 
 
+#: Where the end of a timer started before the history's first page goes (nowhere).
+_UNKNOWN = StepRow("sleep", "?", 0)
+
+
 def _time(event: HistoryEvent) -> datetime:
     return event.event_time.ToDatetime().replace(microsecond=event.event_time.nanos // 1000)
 
@@ -81,7 +85,6 @@ async def step_rows(client: Client, events: list[HistoryEvent], with_output: boo
     rows: dict[tuple[str, str, int], StepRow] = {}
     outcomes = {o.event_id: o for o in attempt_outcomes(events)}
     scheduled: dict[int, tuple[str, int]] = {}
-    timers: dict[str, StepRow] = {}  # timer id -> its step
     open_timers: dict[str, StepRow] = {}
     for event in events:
         when = _time(event)
@@ -107,17 +110,12 @@ async def step_rows(client: Client, events: list[HistoryEvent], with_output: boo
             row = rows.setdefault(key, StepRow("sleep", name, count, attempts=1))
             row.start = row.start or when
             row.outcome, row.end = "waiting", None
-            timers[event.timer_started_event_attributes.timer_id] = row
             open_timers[event.timer_started_event_attributes.timer_id] = row
         elif event.HasField("timer_fired_event_attributes"):
-            row = open_timers.pop(event.timer_fired_event_attributes.timer_id, None) or StepRow(
-                "sleep", "?", 0
-            )
+            row = open_timers.pop(event.timer_fired_event_attributes.timer_id, _UNKNOWN)
             row.end, row.outcome, row._pending = when, "success", None
         elif event.HasField("timer_canceled_event_attributes"):
-            row = open_timers.pop(event.timer_canceled_event_attributes.timer_id, None) or StepRow(
-                "sleep", "?", 0
-            )
+            row = open_timers.pop(event.timer_canceled_event_attributes.timer_id, _UNKNOWN)
             if row._pending is not None:
                 row.type, row._payloads, row._pending = "waitForEvent", row._pending, None
                 row.end, row.outcome = when, "success"
@@ -150,4 +148,3 @@ async def step_rows(client: Client, events: list[HistoryEvent], with_output: boo
                 if row.type == "waitForEvent":
                     row.output = {"type": row._signal, "payload": values[0]}
     return list(rows.values())
-

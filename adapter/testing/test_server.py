@@ -78,7 +78,8 @@ def ensure_test_server(*, cache_dir: Path | None = None) -> Path:
     java = shutil.which("java")
     if java is None:
         raise TestServerUnavailableError(
-            "The time-skipping test server needs Java 17+: apt-get install -y openjdk-17-jre-headless"
+            "The time-skipping test server needs Java 17+: "
+            "apt-get install -y openjdk-17-jre-headless"
         )
     root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root / ".lock")):
@@ -87,8 +88,14 @@ def ensure_test_server(*, cache_dir: Path | None = None) -> Path:
         mvn = shutil.which("mvn") or _install_maven()
         (root / "pom.xml").write_text(_POM.format(version=TEST_SERVER_VERSION))
         done = subprocess.run(
-            [mvn, "-q", "-B", "dependency:copy-dependencies", "-DoutputDirectory=lib",
-             "-DincludeScope=runtime"],
+            [
+                mvn,
+                "-q",
+                "-B",
+                "dependency:copy-dependencies",
+                "-DoutputDirectory=lib",
+                "-DincludeScope=runtime",
+            ],
             cwd=root,
             capture_output=True,
             text=True,

@@ -135,8 +135,15 @@ async def test_workflows_and_instances_list_filter_by_status(
                 task_queue,
             )
         await wait_status(tempflare_client, ids[0], "waiting")
-        await run_cli(tempflare_client, "instances", "send-event", "CliOrder", ids[0], "approved",
-                      '{"by": "bo"}')
+        await run_cli(
+            tempflare_client,
+            "instances",
+            "send-event",
+            "CliOrder",
+            ids[0],
+            "approved",
+            '{"by": "bo"}',
+        )
         await wait_status(tempflare_client, ids[0], "complete")
         await wait_status(tempflare_client, ids[1], "waiting")
 
@@ -163,8 +170,17 @@ async def test_pause_resume_terminate_delete(
 ) -> None:
     async with tempflare_worker(CliOrder):
         instance_id = new_id()
-        await run_cli(tempflare_client, "instances", "trigger", "CliOrder", '{"order": "C"}',
-                      "--id", instance_id, "--task-queue", task_queue)
+        await run_cli(
+            tempflare_client,
+            "instances",
+            "trigger",
+            "CliOrder",
+            '{"order": "C"}',
+            "--id",
+            instance_id,
+            "--task-queue",
+            task_queue,
+        )
         await wait_status(tempflare_client, instance_id, "waiting")
         await run_cli(tempflare_client, "instances", "pause", "CliOrder", instance_id)
         await wait_status(tempflare_client, instance_id, "paused")
@@ -174,8 +190,15 @@ async def test_pause_resume_terminate_delete(
         await wait_status(tempflare_client, instance_id, "terminated")
         await run_cli(tempflare_client, "instances", "delete", "CliOrder", instance_id)
         for _ in range(50):
-            code, out, _ = await run_cli(tempflare_client, "instances", "describe", "CliOrder",
-                                         instance_id, "--json", ok=False)
+            code, out, _ = await run_cli(
+                tempflare_client,
+                "instances",
+                "describe",
+                "CliOrder",
+                instance_id,
+                "--json",
+                ok=False,
+            )
             if code:
                 break
             await asyncio.sleep(0.2)
@@ -188,15 +211,41 @@ async def test_restart_from_step_keeps_earlier_results(
 ) -> None:
     async with tempflare_worker(CliOrder):
         instance_id = new_id()
-        await run_cli(tempflare_client, "instances", "trigger", "CliOrder", '{"order": "D"}',
-                      "--id", instance_id, "--task-queue", task_queue)
+        await run_cli(
+            tempflare_client,
+            "instances",
+            "trigger",
+            "CliOrder",
+            '{"order": "D"}',
+            "--id",
+            instance_id,
+            "--task-queue",
+            task_queue,
+        )
         await wait_status(tempflare_client, instance_id, "waiting")
-        await run_cli(tempflare_client, "instances", "send-event", "CliOrder", instance_id,
-                      "approved", '{"by": "cy"}')
+        await run_cli(
+            tempflare_client,
+            "instances",
+            "send-event",
+            "CliOrder",
+            instance_id,
+            "approved",
+            '{"by": "cy"}',
+        )
         await wait_status(tempflare_client, instance_id, "complete")
-        await run_cli(tempflare_client, "instances", "restart", "CliOrder", instance_id,
-                      "--from-step-name", "ship", "--from-step-count", "1",
-                      "--from-step-type", "do")
+        await run_cli(
+            tempflare_client,
+            "instances",
+            "restart",
+            "CliOrder",
+            instance_id,
+            "--from-step-name",
+            "ship",
+            "--from-step-count",
+            "1",
+            "--from-step-type",
+            "do",
+        )
         doc = await wait_status(tempflare_client, instance_id, "complete")
         # A new run completed without a new event: the approval before "ship" was kept.
         runs = [e async for e in tempflare_client.list_workflows(f'WorkflowId = "{instance_id}"')]
@@ -208,24 +257,36 @@ async def test_batch_trigger_and_terminate_all_by_status(
     tempflare_client: Client, tempflare_worker: WorkerFactory, task_queue: str
 ) -> None:
     async with tempflare_worker(CliOrder):
-        _, out, err = await run_cli(tempflare_client, "instances", "trigger", "CliOrder",
-                                    '{"order": "E"}', "--count", "3", "--task-queue", task_queue)
+        _, out, err = await run_cli(
+            tempflare_client,
+            "instances",
+            "trigger",
+            "CliOrder",
+            '{"order": "E"}',
+            "--count",
+            "3",
+            "--task-queue",
+            task_queue,
+        )
         ids = [line.split()[-1] for line in out.splitlines() if line.startswith("Started")]
         assert len(ids) == 3
         assert "3/3" in err  # the progress bar
         for instance_id in ids:
             await wait_status(tempflare_client, instance_id, "waiting")
-        result = await cli_json(tempflare_client, "instances", "terminate-all", "CliOrder",
-                                "--status", "waiting")
+        result = await cli_json(
+            tempflare_client, "instances", "terminate-all", "CliOrder", "--status", "waiting"
+        )
         assert set(ids) <= set(result["terminated"]) and result["failed"] == {}
         for instance_id in ids:
             await wait_status(tempflare_client, instance_id, "terminated")
 
 
 async def test_errors_name_the_bad_value(tempflare_client: Client) -> None:
-    code, out, _ = await run_cli(tempflare_client, "instances", "trigger", "CliOrder", "{bad",
-                                 "--json", ok=False)
+    code, out, _ = await run_cli(
+        tempflare_client, "instances", "trigger", "CliOrder", "{bad", "--json", ok=False
+    )
     assert code == 1 and "is not JSON" in json.loads(out)["error"]["message"]
-    code, out, _ = await run_cli(tempflare_client, "instances", "describe", "CliOrder",
-                                 "no-such-instance", ok=False)
+    code, out, _ = await run_cli(
+        tempflare_client, "instances", "describe", "CliOrder", "no-such-instance", ok=False
+    )
     assert code == 1 and "no-such-instance" in out

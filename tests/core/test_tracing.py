@@ -12,7 +12,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 from temporalio.client import Client
 
-from adapter import Workflow, WorkflowEntrypoint, WorkflowEvent, WorkflowStep, connect, create_worker
+from adapter import (
+    Workflow,
+    WorkflowEntrypoint,
+    WorkflowEvent,
+    WorkflowStep,
+    connect,
+    create_worker,
+)
 from adapter.tracing import tracing_interceptor
 
 EXPORTER = InMemorySpanExporter()
@@ -28,9 +35,7 @@ class Traced(WorkflowEntrypoint[None, dict[str, Any]]):
             return "charged"
 
         await step.do("reserve", lambda: "reserved")
-        return await step.do(
-            "charge", {"retries": {"limit": 2, "delay": "10 milliseconds"}}, flaky
-        )
+        return await step.do("charge", {"retries": {"limit": 2, "delay": "10 milliseconds"}}, flaky)
 
 
 async def test_a_span_per_step_attempt_named_after_the_step(

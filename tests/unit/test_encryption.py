@@ -56,7 +56,7 @@ def test_keys_from_the_environment_and_a_key_file(tmp_path: Path) -> None:
     keys = load_encryption_keys({"TEMPFLARE_ENCRYPTION_KEY": f"k2:{new},k1:{old}"})
     assert keys == {"k2": NEW, "k1": OLD}
     bare = load_encryption_keys({"TEMPFLARE_ENCRYPTION_KEY": new})
-    assert bare is not None and list(bare.values()) == [NEW] and list(bare)[0].startswith("k")
+    assert bare is not None and list(bare.values()) == [NEW] and next(iter(bare)).startswith("k")
     file = tmp_path / "keys"
     file.write_text(f"# active first\nk2:{new}\n\nk1:{old}\n")
     assert load_encryption_keys({"TEMPFLARE_ENCRYPTION_KEY_FILE": str(file)}) == keys
@@ -80,8 +80,10 @@ def test_codec_server_encodes_decodes_and_answers_cors() -> None:
             with urllib.request.urlopen(request) as response:
                 return json.load(response), response.headers["Access-Control-Allow-Origin"]
 
-        plain = {"metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
-                 "data": base64.b64encode(b'"hi"').decode()}
+        plain = {
+            "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+            "data": base64.b64encode(b'"hi"').decode(),
+        }
         encoded, origin = post("/encode", {"payloads": [plain]})
         assert origin == "http://ui:8233"
         sealed = encoded["payloads"][0]  # type: ignore[index]
