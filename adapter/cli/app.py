@@ -30,6 +30,7 @@ import importlib.util
 import inspect
 import json
 import os
+import pkgutil
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -632,37 +633,54 @@ async def instances_terminate_all(
 # --------------------------------------------------------------------------------------------
 
 
-def load_workflows(target: str) -> list[type[WorkflowEntrypoint[Any, Any]]]:
-    """The ``WorkflowEntrypoint`` subclasses defined in a module (dotted name or ``.py`` file)
-    or in the ``.py`` files of a folder."""
+def _modules(target: str) -> list[Any]:
+    """The modules of a dotted name, a ``.py`` file, a package folder or a plain folder."""
     path = Path(target)
-    modules = []
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*.py") if not p.name.startswith("_"))
-    elif path.suffix == ".py":
-        files = [path]
-    else:
-        files = []
-        sys.path.insert(0, str(Path.cwd()))
-        modules.append(importlib.import_module(target))
-    for file in files:
-        name = f"_tempflare_dev_{abs(hash(str(file.resolve())))}"
-        spec = importlib.util.spec_from_file_location(name, file)
-        if spec is None or spec.loader is None:
-            continue
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        modules.append(module)
-    found = []
-    for module in modules:
+    if path.is_dir() and (path / "__init__.py").is_file():
+        sys.path.insert(0, str(path.resolve().parent))
+        package = importlib.import_module(path.resolve().name)
+        names = [
+            info.name
+            for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + ".")
+            if not info.name.rsplit(".", 1)[-1].startswith("_")
+        ]
+        return [package, *map(importlib.import_module, names)]
+    if path.is_dir() or path.suffix == ".py":
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        modules = []
+        for file in files:
+            if file.name.startswith("_") and file != path:
+                continue
+            name = f"_tempflare_dev_{file.stem}_{abs(hash(str(file.resolve())))}"
+            spec = importlib.util.spec_from_file_location(name, file)
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            modules.append(module)
+        return modules
+    sys.path.insert(0, str(Path.cwd()))
+    return [importlib.import_module(target)]
+
+
+def load_workflows(
+    target: str,
+) -> tuple[list[type[WorkflowEntrypoint[Any, Any]]], list[Callable[..., Any]]]:
+    """The ``WorkflowEntrypoint`` subclasses defined in a module (dotted name or ``.py`` file)
+    or in the modules of a folder, and the registered activities those modules list in
+    ``ACTIVITIES``."""
+    found: list[type[WorkflowEntrypoint[Any, Any]]] = []
+    activities: list[Callable[..., Any]] = []
+    for module in _modules(target):
+        activities += [a for a in getattr(module, "ACTIVITIES", ()) if a not in activities]
         for value in vars(module).values():
             if (
                 inspect.isclass(value)
                 and issubclass(value, WorkflowEntrypoint)
                 and value is not WorkflowEntrypoint
                 and value.__module__ == module.__name__
-                and not inspect.isabstract(value)
+                and value not in found
             ):
                 found.append(value)
     if not found:
@@ -670,7 +688,19 @@ def load_workflows(target: str) -> list[type[WorkflowEntrypoint[Any, Any]]]:
             f"No WorkflowEntrypoint subclass in {target!r}. Name a module (dotted, or a .py "
             "file) or a folder whose modules define workflows."
         )
-    return found
+    return found, activities
+
+
+def _load_env(spec: str | None) -> Any:
+    """``module:callable`` -> what the callable returns (the workflows' ``self.env``)."""
+    if not spec:
+        return None
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not attribute:
+        raise InvalidValueError(f"--env {spec!r} must be module:callable, e.g. myapp.env:make_env")
+    sys.path.insert(0, str(Path.cwd()))
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return factory()
 
 
 @cli.command("dev")
@@ -680,9 +710,11 @@ def load_workflows(target: str) -> list[type[WorkflowEntrypoint[Any, Any]]]:
 @click.option("--db-filename", type=click.Path(dir_okay=False), help="Keep state in this file.")
 @click.option("--task-queue", default=DEFAULT_TASK_QUEUE, show_default=True)
 @click.option("--codec-endpoint", help="Codec server URL for the Web UI to decode payloads.")
+@click.option("--env", "env_factory", help="module:callable whose result is the workflows' env.")
 @click.option("--json", "as_json", is_flag=True, help="Print the start-up details as JSON.")
 def dev(
     target: str,
+    env_factory: str | None,
     port: int,
     ui_port: int,
     db_filename: str | None,
@@ -690,12 +722,18 @@ def dev(
     codec_endpoint: str | None,
     as_json: bool,
 ) -> None:
-    """The dev server, its Web UI and a worker for the workflows in TARGET."""
+    """The dev server, its Web UI and a worker for the workflows in TARGET.
+
+    TARGET is a dotted module, a .py file, or a folder (default: workflows); every
+    WorkflowEntrypoint subclass defined there runs, with the registered activities its modules
+    list in ACTIVITIES. Stops on Ctrl-C or SIGTERM.
+    """
     from .._worker.worker import create_worker, ensure_search_attributes
     from ..devserver import DevServer
 
     try:
-        found = load_workflows(target)
+        found, activities = load_workflows(target)
+        env = _load_env(env_factory)
         server = DevServer(
             port=port,
             ui_port=ui_port,
@@ -709,7 +747,9 @@ def dev(
     async def serve() -> None:
         client = await connect(server.address)
         await ensure_search_attributes(client)
-        worker = create_worker(client, task_queue=task_queue, workflows=found)
+        worker = create_worker(
+            client, task_queue=task_queue, workflows=found, env=env, activities=activities
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
