@@ -113,8 +113,15 @@ WorkerFactory = Callable[..., contextlib.AbstractAsyncContextManager[Workflow[An
 
 
 @pytest.fixture
-def tempflare_worker(tempflare_client: Client, task_queue: str) -> WorkerFactory:
-    """Runs a worker for some workflows on the test's task queue; yields the first's binding."""
+def tempflare_worker(
+    tempflare_env: WorkflowEnvironment, tempflare_client: Client, task_queue: str
+) -> WorkerFactory:
+    """Runs a worker for some workflows on the test's task queue; yields the first's binding.
+
+    On the time-skipping test server, which has no search attributes, the worker and the
+    binding do without them (``status()`` then reads the execution alone).
+    """
+    search_attributes = not tempflare_env.supports_time_skipping
 
     @contextlib.asynccontextmanager
     async def run(
@@ -125,6 +132,7 @@ def tempflare_worker(tempflare_client: Client, task_queue: str) -> WorkerFactory
     ) -> AsyncIterator[Workflow[Any]]:
         if not workflows:
             raise ValueError("tempflare_worker needs at least one workflow class")
+        options.setdefault("use_search_attributes", search_attributes)
         worker = create_worker(
             tempflare_client,
             task_queue=task_queue,
@@ -134,6 +142,11 @@ def tempflare_worker(tempflare_client: Client, task_queue: str) -> WorkerFactory
             **options,
         )
         async with worker:
-            yield Workflow(tempflare_client, workflows[0], task_queue=task_queue)
+            yield Workflow(
+                tempflare_client,
+                workflows[0],
+                task_queue=task_queue,
+                use_search_attributes=options["use_search_attributes"],
+            )
 
     return run

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from adapter import (
@@ -57,3 +60,26 @@ async def test_a_year_of_sleep_and_a_month_of_waiting_take_seconds() -> None:
         assert (await instance.status()).status == "complete"
     finally:
         await env.shutdown()
+
+
+def test_pytest_time_skipping_option_runs_on_the_java_test_server() -> None:
+    """``pytest --time-skipping``: the plugin's session server is the Java test server."""
+    case = Path(__file__).parent / "time_skipping_suite" / "time_skipping_case.py"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--time-skipping",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(case),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
