@@ -450,7 +450,7 @@ def _steps_table(rows: Iterable[StepRow], step_output: bool) -> Table:
     table = Table(title="Steps (times UTC)")
     columns = ["Type", "Name", "Count", "Attempts", "Start", "End", "Duration"]
     for column in [*columns, "Outcome", *(["Output"] if step_output else [])]:
-        table.add_column(column)
+        table.add_column(column, no_wrap=column not in ("Name", "Output"))
     for r in rows:
         duration = "-" if r.duration_s is None else f"{r.duration_s:.3f}s"
         cells = [r.type, r.name, str(r.count), str(r.attempts), _clock(r.start), _clock(r.end)]
