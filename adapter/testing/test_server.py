@@ -30,6 +30,7 @@ from filelock import FileLock
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from .._shared.errors import TempflareError
 from ..devserver import _cache_root
 
 __all__ = [
@@ -56,7 +57,7 @@ _POM: Final = """<project xmlns="http://maven.apache.org/POM/4.0.0">
 """
 
 
-class TestServerUnavailableError(RuntimeError):
+class TestServerUnavailableError(TempflareError, RuntimeError):
     """No Java, no Maven, or Maven could not fetch the jars; the message says which."""
 
     __test__ = False  # not a pytest test class

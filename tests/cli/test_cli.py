@@ -60,6 +60,32 @@ async def wait_status(client: Client, instance_id: str, status: str) -> dict[str
     raise AssertionError(f"{instance_id} never reached {status}: {doc}")
 
 
+async def trigger(client: Client, instance_id: str, order: str, task_queue: str) -> None:
+    await run_cli(
+        client,
+        "instances",
+        "trigger",
+        "CliOrder",
+        json.dumps({"order": order}),
+        "--id",
+        instance_id,
+        "--task-queue",
+        task_queue,
+    )
+
+
+async def approve(client: Client, instance_id: str, by: str) -> None:
+    await run_cli(
+        client,
+        "instances",
+        "send-event",
+        "CliOrder",
+        instance_id,
+        "approved",
+        json.dumps({"by": by}),
+    )
+
+
 def new_id() -> str:
     return f"cli-{uuid.uuid4().hex[:8]}"
 
@@ -123,27 +149,9 @@ async def test_workflows_and_instances_list_filter_by_status(
     async with tempflare_worker(CliOrder):
         ids = [new_id(), new_id()]
         for instance_id in ids:
-            await run_cli(
-                tempflare_client,
-                "instances",
-                "trigger",
-                "CliOrder",
-                '{"order": "B"}',
-                "--id",
-                instance_id,
-                "--task-queue",
-                task_queue,
-            )
+            await trigger(tempflare_client, instance_id, "B", task_queue)
         await wait_status(tempflare_client, ids[0], "waiting")
-        await run_cli(
-            tempflare_client,
-            "instances",
-            "send-event",
-            "CliOrder",
-            ids[0],
-            "approved",
-            '{"by": "bo"}',
-        )
+        await approve(tempflare_client, ids[0], "bo")
         await wait_status(tempflare_client, ids[0], "complete")
         await wait_status(tempflare_client, ids[1], "waiting")
 
@@ -170,17 +178,7 @@ async def test_pause_resume_terminate_delete(
 ) -> None:
     async with tempflare_worker(CliOrder):
         instance_id = new_id()
-        await run_cli(
-            tempflare_client,
-            "instances",
-            "trigger",
-            "CliOrder",
-            '{"order": "C"}',
-            "--id",
-            instance_id,
-            "--task-queue",
-            task_queue,
-        )
+        await trigger(tempflare_client, instance_id, "C", task_queue)
         await wait_status(tempflare_client, instance_id, "waiting")
         await run_cli(tempflare_client, "instances", "pause", "CliOrder", instance_id)
         await wait_status(tempflare_client, instance_id, "paused")
@@ -211,27 +209,9 @@ async def test_restart_from_step_keeps_earlier_results(
 ) -> None:
     async with tempflare_worker(CliOrder):
         instance_id = new_id()
-        await run_cli(
-            tempflare_client,
-            "instances",
-            "trigger",
-            "CliOrder",
-            '{"order": "D"}',
-            "--id",
-            instance_id,
-            "--task-queue",
-            task_queue,
-        )
+        await trigger(tempflare_client, instance_id, "D", task_queue)
         await wait_status(tempflare_client, instance_id, "waiting")
-        await run_cli(
-            tempflare_client,
-            "instances",
-            "send-event",
-            "CliOrder",
-            instance_id,
-            "approved",
-            '{"by": "cy"}',
-        )
+        await approve(tempflare_client, instance_id, "cy")
         await wait_status(tempflare_client, instance_id, "complete")
         await run_cli(
             tempflare_client,
