@@ -12,7 +12,8 @@ What the test server lacks, and what tempflare does about it:
 * no search attributes (``TempflareStatus``/``TempflareStep``): workers run with
   ``use_search_attributes=False`` there, so ``status()`` reports ``running`` rather than
   ``waiting``/``paused`` details from the attribute;
-* no reset (``ResetWorkflowExecution``): ``restart()`` without a step is unavailable;
+* no reset (``ResetWorkflowExecution``) and no reverse history read: ``restart()`` starts a
+  fresh run of the same id instead, and ``status()`` reads the history forwards;
 * no eager activity dispatch: steps go through the task queue as usual (slower, same result).
 """
 
