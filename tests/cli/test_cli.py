@@ -183,7 +183,9 @@ async def test_pause_resume_terminate_delete(
         await run_cli(tempflare_client, "instances", "pause", "CliOrder", instance_id)
         await wait_status(tempflare_client, instance_id, "paused")
         await run_cli(tempflare_client, "instances", "resume", "CliOrder", instance_id)
-        await wait_status(tempflare_client, instance_id, "waiting")
+        resumed = await wait_status(tempflare_client, instance_id, "waiting")
+        # The pause cancelled the wait's timer and the resume started another: one step.
+        assert [s["name"] for s in resumed["steps"]].count("approval") == 1
         await run_cli(tempflare_client, "instances", "terminate", "CliOrder", instance_id)
         await wait_status(tempflare_client, instance_id, "terminated")
         await run_cli(tempflare_client, "instances", "delete", "CliOrder", instance_id)

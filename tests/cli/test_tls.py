@@ -129,7 +129,9 @@ async def test_cli_and_worker_over_mutual_tls(
             "--tls-key-path",
             str(tmp_path / "client.key"),
         ]
-        code, out = await cli("workflows", "list", "--json", *flags, *client_cert)
+        code, out = await cli(
+            "workflows", "list", "--json", "--api-key", "test-api-key", *flags, *client_cert
+        )
         assert code == 0, out
         assert isinstance(__import__("json").loads(out), list)
 
