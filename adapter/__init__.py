@@ -17,6 +17,7 @@ from ._client.client import BatchItemError, CreateBatchResult, Workflow, Workflo
 from ._client.connection import connect
 from ._shared.config import Durability, RetryConfig, StepConfig
 from ._shared.durations import Duration, parse_duration
+from ._shared.encryption import EncryptionCodec
 from ._shared.entrypoint import WorkflowEntrypoint
 from ._shared.errors import (
     ConnectionConfigError,
@@ -59,6 +60,7 @@ __all__ = [
     "CreateBatchResult",
     "Durability",
     "Duration",
+    "EncryptionCodec",
     "ErrorInfo",
     "InstanceAlreadyExistsError",
     "InstanceFinishedError",

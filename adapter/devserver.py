@@ -56,7 +56,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -655,6 +655,8 @@ class DevServer:
             start-up failures.
         ip: Address to bind.
         executable: The ``temporal`` binary; ``None`` means :func:`ensure_temporal_cli`.
+        extra_args: More ``temporal server start-dev`` flags, such as
+            ``["--ui-codec-endpoint", "http://localhost:8081"]``.
     """
 
     def __init__(
@@ -667,8 +669,10 @@ class DevServer:
         log_file: Path | None = None,
         ip: str = "127.0.0.1",
         executable: Path | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.port = port
+        self.extra_args = list(extra_args)
         self.ui_port = ui_port
         self.db_filename = None if db_filename is None else Path(db_filename).expanduser()
         self.namespace = namespace
@@ -815,6 +819,7 @@ class DevServer:
                     namespace=self.namespace,
                     ip=self.ip,
                 ),
+                *self.extra_args,
             ]
             # PR_SET_PDEATHSIG fires when the launching *thread* exits: only the main one is safe.
             if sys.platform.startswith("linux") and threading.current_thread() is (

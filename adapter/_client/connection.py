@@ -18,6 +18,7 @@ key or namespace of a default profile written for another cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -28,9 +29,11 @@ from typing import Any, Final
 import platformdirs
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.envconfig import ClientConfigProfile
 
 from .._shared.constants import DEFAULT_ADDRESS, DEFAULT_NAMESPACE
+from .._shared.encryption import EncryptionCodec, load_encryption_keys
 from .._shared.errors import ConnectionConfigError, TemporalConnectionError
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "ConnectionSettings",
     "TemporalConnectionError",
     "connect",
+    "data_converter",
     "resolve_connection",
 ]
 
@@ -156,6 +160,18 @@ def resolve_connection(
     )
 
 
+def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
+    """tempflare's data converter (pydantic-aware JSON), with ``codec`` on its payloads; with no
+    codec, the :class:`~adapter.EncryptionCodec` of the keys in the environment
+    (``TEMPFLARE_ENCRYPTION_KEY`` / ``TEMPFLARE_ENCRYPTION_KEY_FILE``), if any."""
+    if codec is None:
+        keys = load_encryption_keys()
+        codec = EncryptionCodec(keys) if keys else None
+    if codec is None:
+        return pydantic_data_converter
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+
+
 async def connect(
     address: str | None = None,
     *,
@@ -174,14 +190,18 @@ async def connect(
         namespace: Default ``$TEMPORAL_NAMESPACE``, then the profile, then ``default``.
         profile: Profile of the config file; default ``$TEMPORAL_PROFILE``, then ``default``.
         **options: Passed to ``temporalio.client.Client.connect``; they win over the
-            configuration (``tls=``, ``api_key=``, ``data_converter=``...).
+            configuration (``tls=``, ``api_key=``, ``data_converter=``...). Without
+            ``data_converter=``, payloads are encrypted when ``TEMPFLARE_ENCRYPTION_KEY`` or
+            ``TEMPFLARE_ENCRYPTION_KEY_FILE`` is set (see :func:`data_converter`).
 
     Raises:
         ConnectionConfigError: The settings are unusable (see :func:`resolve_connection`).
         TemporalConnectionError: No server answered at the address.
     """
     settings = resolve_connection(address, namespace=namespace, profile=profile)
-    arguments = {"data_converter": pydantic_data_converter, **settings.options, **options}
+    if "data_converter" not in options:
+        options["data_converter"] = data_converter()
+    arguments = {**settings.options, **options}
     try:
         return await Client.connect(settings.address, namespace=settings.namespace, **arguments)
     except RuntimeError as err:

@@ -25,6 +25,12 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from .._shared.constants import STEP_ELSEWHERE
+
+try:  # the `tracing` extra
+    from opentelemetry import trace as _otel_trace
+except ImportError:  # pragma: no cover - depends on the install
+    _otel_trace = None  # type: ignore[assignment]
+
 from .._shared.errors import NonRetryableError, WorkflowFatalError, error_name
 from .._shared.modifiers import USE_CALLBACK
 from .._shared.registry import StepEntry, StepRegistry
@@ -65,7 +71,22 @@ async def _call(callback: Callable[..., Any], ctx: StepContext) -> Any:
 
 
 async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
-    """Runs one attempt of a step callback (or its mock) and returns its stored result."""
+    """Runs one attempt of a step callback (or its mock) and returns its stored result, in an
+    OpenTelemetry span named after the step when OpenTelemetry is installed (a no-op without a
+    tracer provider; with ``adapter.tracing`` it nests under the activity's span)."""
+    if _otel_trace is None:
+        return await _attempt(entry, attempt)  # type: ignore[unreachable]
+    tracer = _otel_trace.get_tracer("tempflare")
+    attributes: dict[str, str | int] = {
+        "tempflare.step.name": entry.name,
+        "tempflare.step.count": entry.count,
+        "tempflare.step.attempt": attempt,
+    }
+    with tracer.start_as_current_span(entry.name, attributes=attributes):
+        return await _attempt(entry, attempt)
+
+
+async def _attempt(entry: StepEntry, attempt: int) -> Payload:
     ctx = StepContext(
         attempt=attempt,
         step=StepInfo(name=entry.name, count=entry.count),

@@ -19,6 +19,7 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from .._client.client import Workflow, WorkflowInstance, register_start_hook
+from .._client.restart import decode_payloads
 from .._shared.constants import MODIFIERS_MEMO
 from .._shared.errors import TempflareError
 from .._shared.history_format import attempt_outcomes
@@ -160,7 +161,6 @@ class WorkflowInstanceIntrospector:
         """
         deadline = time.monotonic() + timeout
         handle = self.binding.client.get_workflow_handle(self.instance_id)
-        converter = self.binding.client.data_converter.payload_converter
         while True:
             history = await handle.fetch_history()
             for outcome in attempt_outcomes(history.events):
@@ -173,7 +173,9 @@ class WorkflowInstanceIntrospector:
                             f"{outcome.failure.message}"
                         )
                     continue
-                return converter.from_payloads(outcome.result)[0] if outcome.result else None
+                if not outcome.result:
+                    return None
+                return (await decode_payloads(self.binding.client, outcome.result))[0]
             status = (await self.instance.status()).status
             if status.is_final:
                 raise IntrospectionError(

@@ -32,6 +32,7 @@ from .._client.connection import connect
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._worker.worker import create_worker, ensure_search_attributes
 from ..devserver import dev_server_extra_args, ensure_temporal_cli
+from .test_server import start_time_skipping
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,8 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--time-skipping",
         action="store_true",
-        help="Run sleeps and event timeouts in virtual time on Temporal's time-skipping test "
-        "server (needs TEMPFLARE_TEST_SERVER or a download of the test server).",
+        help="Run sleeps and event timeouts in virtual time on Temporal's Java time-skipping "
+        "test server (fetched from Maven Central and cached; TEMPFLARE_TEST_SERVER overrides).",
     )
     group.addoption(
         "--temporal-address",
@@ -82,21 +83,16 @@ async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflo
 
 async def _start_time_skipping() -> WorkflowEnvironment:
     """Temporal's time-skipping test server, or a failure that says why it is unavailable."""
-    existing = os.environ.get("TEMPFLARE_TEST_SERVER")
     try:
-        return await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
-            test_server_existing_path=existing,
-            test_server_startup_timeout=timedelta(seconds=60),
-        )
+        return await start_time_skipping()
     except Exception as err:
         pytest.fail(
             "--time-skipping: no time-skipping server could be started "
-            f"({type(err).__name__}: {err}). The SDK downloads Temporal's test server from the "
-            "internet unless TEMPFLARE_TEST_SERVER names a local one (for example a script that "
-            "execs Java's io.temporal.testserver.TestServer). Note that the time-skipping server "
-            "has no reset, so restart() is unavailable there. Run without --time-skipping to use "
-            "the real dev server in real time.",
+            f"({type(err).__name__}: {err}). tempflare fetches Temporal's Java test server from "
+            "Maven Central with mvn and runs it with java (see adapter.testing.test_server), "
+            "unless TEMPFLARE_TEST_SERVER names a launcher. Note that the time-skipping server "
+            "has no reset and no search attributes. Run without --time-skipping to use the "
+            "real dev server in real time.",
             pytrace=False,
         )
 
@@ -117,8 +113,15 @@ WorkerFactory = Callable[..., contextlib.AbstractAsyncContextManager[Workflow[An
 
 
 @pytest.fixture
-def tempflare_worker(tempflare_client: Client, task_queue: str) -> WorkerFactory:
-    """Runs a worker for some workflows on the test's task queue; yields the first's binding."""
+def tempflare_worker(
+    tempflare_env: WorkflowEnvironment, tempflare_client: Client, task_queue: str
+) -> WorkerFactory:
+    """Runs a worker for some workflows on the test's task queue; yields the first's binding.
+
+    On the time-skipping test server, which has no search attributes, the worker and the
+    binding do without them (``status()`` then reads the execution alone).
+    """
+    search_attributes = not tempflare_env.supports_time_skipping
 
     @contextlib.asynccontextmanager
     async def run(
@@ -129,6 +132,7 @@ def tempflare_worker(tempflare_client: Client, task_queue: str) -> WorkerFactory
     ) -> AsyncIterator[Workflow[Any]]:
         if not workflows:
             raise ValueError("tempflare_worker needs at least one workflow class")
+        options.setdefault("use_search_attributes", search_attributes)
         worker = create_worker(
             tempflare_client,
             task_queue=task_queue,
@@ -138,6 +142,11 @@ def tempflare_worker(tempflare_client: Client, task_queue: str) -> WorkerFactory
             **options,
         )
         async with worker:
-            yield Workflow(tempflare_client, workflows[0], task_queue=task_queue)
+            yield Workflow(
+                tempflare_client,
+                workflows[0],
+                task_queue=task_queue,
+                use_search_attributes=options["use_search_attributes"],
+            )
 
     return run

@@ -25,6 +25,7 @@ PUBLIC = {
     "ConnectionConfigError": "adapter._shared",
     "Durability": None,  # a type alias
     "Duration": None,  # a type alias
+    "EncryptionCodec": "adapter._shared",
     "ErrorInfo": "adapter._shared",
     "InstanceAlreadyExistsError": "adapter._shared",
     "InstanceFinishedError": "adapter._shared",
@@ -100,6 +101,13 @@ ALLOWED = {
         "adapter._workflow",
         "adapter._client",
         "adapter.workers",
+    },
+    "adapter.cli": {
+        "adapter._shared",
+        "adapter._client",
+        "adapter._worker",
+        "adapter.devserver",
+        "adapter.cli",
     },
 }
 
