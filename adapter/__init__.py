@@ -36,6 +36,7 @@ from ._shared.errors import (
     TemporalConnectionError,
     WorkflowFatalError,
     WorkflowStepError,
+    WorkflowTerminatedError,
     WorkflowTimeoutError,
     WrongTypeError,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "WorkflowStep",
     "WorkflowStepError",
     "WorkflowStepEvent",
+    "WorkflowTerminatedError",
     "WorkflowTimeoutError",
     "WrongTypeError",
     "connect",

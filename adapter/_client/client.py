@@ -33,6 +33,7 @@ from .._shared.constants import (
     PAUSE_UPDATE,
     RESUME_UPDATE,
     STATUS_SEARCH_ATTRIBUTE,
+    TERMINATE_SIGNAL,
 )
 from .._shared.entrypoint import WorkflowEntrypoint, validate_params
 from .._shared.errors import (
@@ -208,14 +209,34 @@ class WorkflowInstance:
         if execution_status == WorkflowExecutionStatus.RUNNING:
             await self.handle.signal(RESUME_UPDATE)
 
-    async def terminate(self) -> None:
-        """Terminates the instance at once.
+    async def terminate(
+        self, options: Mapping[str, Any] | None = None, *, rollback: bool = False
+    ) -> None:
+        """Terminates the instance: at once, or after its rollbacks with ``rollback=True``.
+
+        Cloudflare's form, ``terminate({"rollback": True})``, is accepted too. Without rollback
+        this is a Temporal terminate. With it, a ``tempflare.terminate`` signal and then a
+        Temporal cancellation request: the run stops its steps in flight, runs the rollback
+        handlers of its completed steps in reverse start order (status ``rollingBack``), and
+        ends cancelled, which ``status()`` reports as ``terminated``. A worker must be running
+        for the rollbacks; the call returns once the request is sent.
 
         Raises:
             InstanceFinishedError: It is already complete, errored or terminated.
+            InvalidValueError: ``options`` has keys other than ``rollback``.
         """
+        if options is not None:
+            rollback = bool(
+                validate_options(options, "terminate options", {"rollback"}).get(
+                    "rollback", rollback
+                )
+            )
         await self._require_live("terminate")
-        await self.handle.terminate(reason="terminated through tempflare")
+        if not rollback:
+            await self.handle.terminate(reason="terminated through tempflare")
+            return
+        await self.handle.signal(TERMINATE_SIGNAL, {"rollback": True})
+        await self.handle.cancel()
 
     async def restart(self, from_step: Mapping[str, Any] | None = None) -> None:
         """Runs the instance again from the start, with the same id and original params.

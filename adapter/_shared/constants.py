@@ -18,6 +18,8 @@ SEARCH_ATTRIBUTES: Final[dict[str, str]] = {
 STATUS_QUERY: Final = "tempflare.status"
 PAUSE_UPDATE: Final = "tempflare.pause"
 RESUME_UPDATE: Final = "tempflare.resume"
+#: Signal sent by ``terminate(rollback=True)`` just before its cancellation request.
+TERMINATE_SIGNAL: Final = "tempflare.terminate"
 
 #: The error type of a durable step attempt that reached a worker process without its callback,
 #: which hands it back to the workflow (see ``adapter.step``).

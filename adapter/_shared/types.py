@@ -94,6 +94,9 @@ class InstanceStatus(enum.StrEnum):
     WAITING = "waiting"
     WAITING_FOR_PAUSE = "waitingForPause"
     PAUSED = "paused"
+    #: Running the rollback handlers after an error or ``terminate(rollback=True)``; Cloudflare
+    #: counts this state in its REST API.
+    ROLLING_BACK = "rollingBack"
     COMPLETE = "complete"
     ERRORED = "errored"
     TERMINATED = "terminated"

@@ -9,6 +9,7 @@ retrying.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -18,10 +19,16 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from .._shared.config import DEFAULT_DURABILITY, DEFAULT_RETRY_DELAY, Durability
-from .._shared.constants import MODIFIERS_MEMO, PAUSE_UPDATE, RESUME_UPDATE, STATUS_QUERY
+from .._shared.constants import (
+    MODIFIERS_MEMO,
+    PAUSE_UPDATE,
+    RESUME_UPDATE,
+    STATUS_QUERY,
+    TERMINATE_SIGNAL,
+)
 from .._shared.durations import Duration
 from .._shared.entrypoint import WorkflowEntrypoint, validate_params
-from .._shared.errors import WrongTypeError, error_name
+from .._shared.errors import WorkflowTerminatedError, WrongTypeError, error_name
 from .._shared.modifiers import Modifications
 from .._shared.registry import StepRegistry
 from .._shared.results import encode_output, is_engine_exception
@@ -95,6 +102,7 @@ class TempflareWorkflow:
             self._state.receive_event(mocked.type, mocked.payload)
 
     async def _execute(self, params: Any) -> Any:
+        step: WorkflowStep | None = None
         try:
             if self._setup_error is not None:
                 raise self._setup_error
@@ -113,17 +121,29 @@ class TempflareWorkflow:
             output = encode_output(await entry.run(event, step))
         except workflow.NondeterminismError:
             raise
-        except ApplicationError as err:
-            self._finish(InstanceStatus.ERRORED)
-            raise ApplicationError(
-                err.message, *err.details, type=err.type, non_retryable=True
-            ) from err
         except BaseException as err:
             if is_engine_exception(err):
+                if (
+                    step is not None
+                    and self._state.rollback_on_cancel
+                    and isinstance(err, asyncio.CancelledError)
+                ):
+                    # terminate(rollback=True): a Temporal cancellation request. Roll back, then
+                    # let the run end cancelled, which status() reports as terminated.
+                    await step.roll_back(
+                        WorkflowTerminatedError("The instance was terminated with rollback.")
+                    )
+                    self._finish(InstanceStatus.TERMINATED)
                 raise  # the worker cancelling or evicting this run, or a continue-as-new
             # Any other exception, KeyboardInterrupt and SystemExit included, is the user's: it
-            # ends the instance, never the worker.
+            # ends the instance (after the rollbacks of its completed steps), never the worker.
+            if step is not None:
+                await step.roll_back(err)
             self._finish(InstanceStatus.ERRORED)
+            if isinstance(err, ApplicationError):
+                raise ApplicationError(
+                    err.message, *err.details, type=err.type, non_retryable=True
+                ) from err
             raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err
         self._finish(InstanceStatus.COMPLETE)
         return output
@@ -159,6 +179,10 @@ class TempflareWorkflow:
     @workflow.signal(name=PAUSE_UPDATE)
     def _pause_signal(self) -> None:
         self._state.request_pause()
+
+    @workflow.signal(name=TERMINATE_SIGNAL)
+    def _terminate_signal(self, options: dict[str, Any] | None = None) -> None:
+        self._state.rollback_on_cancel = bool((options or {}).get("rollback"))
 
     @workflow.signal(name=RESUME_UPDATE)
     def _resume_signal(self) -> None:

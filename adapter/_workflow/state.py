@@ -48,6 +48,10 @@ class InstanceState:
     #: Names of the sleeps, event waits and retry waits under way, oldest first.
     waits: list[str] = field(default_factory=list)
     current_step: str | None = None
+    #: The rollback handlers are running (after an error, or terminate with rollback).
+    rolling_back: bool = False
+    #: ``terminate(rollback=True)`` asked for the rollbacks before the cancellation it sends.
+    rollback_on_cancel: bool = False
     final_status: InstanceStatus | None = None
     _written: tuple[str, ...] | None = None
     _owner: object = field(default=None, init=False, repr=False)
@@ -61,6 +65,8 @@ class InstanceState:
         """The Cloudflare status this run is in now."""
         if self.final_status is not None:
             return self.final_status
+        if self.rolling_back and not self.holding:
+            return InstanceStatus.ROLLING_BACK
         if self.paused:
             return InstanceStatus.PAUSED
         if self.pause_requested:
@@ -97,7 +103,11 @@ class InstanceState:
         workflow.set_current_details(f"{details} · step `{label}`" if label else details)
         if status.is_final or not self.use_search_attributes:
             return  # a closed run's status comes from Temporal's own execution status
-        key = (status.value,) if status is InstanceStatus.RUNNING else (status.value, label)
+        key = (
+            (status.value,)
+            if status in (InstanceStatus.RUNNING, InstanceStatus.ROLLING_BACK)
+            else (status.value, label)
+        )
         if key == self._written:
             return
         self._written = key

@@ -47,6 +47,7 @@ from .._shared.registry import StepEntry
 from .._shared.types import StepContext, StepInfo, WorkflowStepEvent
 from .._shared.validation import quote, validate_event_type, validate_step_name
 from .callbacks import activity_definition, return_type
+from .rollback import ROLLBACK_PREFIX, CompletedStep, rollback_callback, split_rollback_options
 from .state import InstanceState, Waiter
 
 if TYPE_CHECKING:
@@ -89,6 +90,10 @@ class WorkflowStep:
         self._mods = modifiers
         self._durability = durability or runtime.durability
         self._counts: dict[tuple[str, str], int] = {}
+        #: Every ``step.do`` call so far, in start order: the rollback order's reference.
+        self._started = 0
+        #: The completed steps that have a rollback handler (see :meth:`roll_back`).
+        self._completed: list[CompletedStep] = []
 
     def _next_count(self, kind: str, name: str) -> int:
         count = self._counts.get((kind, name), 0) + 1
@@ -118,8 +123,22 @@ class WorkflowStep:
         /,
     ) -> T: ...
 
-    async def do(self, name: str, *args: Any) -> Any:
+    async def do(
+        self,
+        name: str,
+        *args: Any,
+        rollback: Callable[..., Any] | None = None,
+        rollback_config: StepConfig | Mapping[str, Any] | None = None,
+        rollbackConfig: StepConfig | Mapping[str, Any] | None = None,
+    ) -> Any:
         """Runs a durable step: ``step.do(name, callback)`` or ``step.do(name, config, callback)``.
+
+        ``rollback=`` (and ``rollback_config=`` with ``retries`` and ``timeout`` only), or
+        Cloudflare's trailing options ``step.do(name, [config], callback, {"rollback": fn,
+        "rollbackConfig": {...}})``, give the step a saga compensation: when an error escapes
+        ``run()`` (or on ``terminate(rollback=True)``), the handlers of the completed steps run
+        in reverse start order, each as a durable step named ``rollback: <name>``, called with
+        the keyword arguments it accepts among ``ctx``, ``error`` and ``output``.
 
         The callback is an inline closure, sync or async, that may take one argument, the
         :class:`~adapter.types.StepContext`. A sync callback runs in a worker thread. A registered
@@ -142,6 +161,9 @@ class WorkflowStep:
             StepConfigError: The name or config is invalid.
         """
         validate_step_name(name)
+        args, rollback, rollback_cfg = split_rollback_options(
+            name, args, rollback, rollback_config, rollbackConfig
+        )
         if len(args) == 1:
             config, callback = None, args[0]
         elif len(args) == 2:
@@ -154,6 +176,8 @@ class WorkflowStep:
         if not callable(callback):
             raise StepConfigError(f'Step "{name}" requires a callback function, got {callback!r}.')
         count = self._next_count("do", name)
+        self._started += 1
+        started = self._started
         if config is None:
             cfg = default_step_config(self._runtime.default_retry_delay)
         else:
@@ -233,6 +257,10 @@ class WorkflowStep:
                     raise
                 else:
                     state.end_attempt()
+                    if rollback is not None:
+                        self._completed.append(
+                            CompletedStep(started, name, count, result, rollback, rollback_cfg)
+                        )
                     return result
 
                 if isinstance(error, NonRetryableError | WorkflowFatalError):
@@ -398,6 +426,39 @@ class WorkflowStep:
         return waiter.event
 
     waitForEvent = wait_for_event
+
+    # ----------------------------------------------------------------------------- rollback
+
+    async def roll_back(self, error: BaseException) -> None:
+        """Runs the rollback handlers of the completed steps, in reverse step-start order.
+
+        Each runs as a durable step (a regular activity, whatever the step mode) named
+        ``rollback: <name>`` with its own retries and timeout (``rollback_config``; Cloudflare's
+        defaults otherwise). A handler that still fails after
+        its retries is logged in history as a failed step; the others run all the same, and the
+        instance then ends with the original error.
+        """
+        pending = sorted(self._completed, key=lambda c: c.started, reverse=True)
+        self._completed = []
+        if not pending:
+            return
+        self._state.rolling_back = True
+        self._state.publish()
+        for done in pending:
+            try:
+                # Always a regular activity: recorded as it completes, and the rollingBack
+                # status reaches the server before it runs, in batched mode too.
+                await self.do(
+                    f"{ROLLBACK_PREFIX}{done.name}"[:256],
+                    {**(done.rollback_config or {}), "durability": "durable"},
+                    rollback_callback(done, error),
+                )
+            except (WorkflowStepError, NonRetryableError, WorkflowFatalError):
+                workflow.logger.warning(
+                    "Rollback of step %r (count %d) failed; the others still run",
+                    done.name,
+                    done.count,
+                )
 
     # ------------------------------------------------------------------------------ helpers
 

@@ -53,6 +53,7 @@ PUBLIC = {
     "WorkflowStep": "adapter._workflow",
     "WorkflowStepError": "adapter._shared",
     "WorkflowStepEvent": "adapter._shared",
+    "WorkflowTerminatedError": "adapter._shared",
     "WorkflowTimeoutError": "adapter._shared",
     "WrongTypeError": "adapter._shared",
     "connect": "adapter._client",
