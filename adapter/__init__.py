@@ -40,12 +40,15 @@ from ._shared.errors import (
     WorkflowTimeoutError,
     WrongTypeError,
 )
+from ._shared.sensitive import SensitiveOutputCodec
 from ._shared.types import (
     ErrorInfo,
     InstanceStatus,
     InstanceStatusDetails,
+    StepAttemptRecord,
     StepContext,
     StepInfo,
+    StepRecord,
     WorkflowEvent,
     WorkflowStepEvent,
 )
@@ -70,11 +73,14 @@ __all__ = [
     "InvalidValueError",
     "NonRetryableError",
     "RetryConfig",
+    "SensitiveOutputCodec",
+    "StepAttemptRecord",
     "StepConfig",
     "StepConfigError",
     "StepContext",
     "StepInfo",
     "StepNotFoundError",
+    "StepRecord",
     "TempflareClientError",
     "TempflareError",
     "TemporalConnectionError",

@@ -45,7 +45,7 @@ from .._shared.errors import (
     InvalidValueError,
     WrongTypeError,
 )
-from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails
+from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails, StepRecord
 from .._shared.validation import (
     check_payload_size,
     options_or_arguments,
@@ -57,6 +57,7 @@ from .._shared.validation import (
     validate_options,
     validate_task_queue,
 )
+from .history import read_steps, run_chain
 from .restart import reset_to_first_workflow_task, restart_from_step
 
 ParamsT = TypeVar("ParamsT")
@@ -196,6 +197,21 @@ class WorkflowInstance:
         ):
             return InstanceStatusDetails(status=InstanceStatus.TERMINATED)
         return InstanceStatusDetails(status=InstanceStatus.UNKNOWN)  # continued as new
+
+    async def steps(self) -> list[StepRecord]:
+        """Every step of the instance, read from its history (no worker needed), oldest first.
+
+        Each :class:`~adapter.types.StepRecord` has the step's type (``do``, ``sleep``,
+        ``waitForEvent``, ``rollback``), name, count, start, end, duration, success, each
+        attempt with its start, end and error, and its output, except for a step whose config
+        says ``sensitive="output"``: that output is encrypted in history and never returned
+        (``output_redacted``). It spans every run of a long instance (see continue-as-new in
+        the README).
+
+        Raises:
+            InstanceNotFoundError: No instance has this id.
+        """
+        return await read_steps(self._client, await run_chain(self._client, self.id))
 
     async def pause(self) -> None:
         """Pauses the instance: in-flight attempts finish first (``waitingForPause``), no new

@@ -32,6 +32,7 @@ from temporalio.envconfig import ClientConfigProfile
 
 from .._shared.constants import DEFAULT_ADDRESS, DEFAULT_NAMESPACE
 from .._shared.errors import ConnectionConfigError, TemporalConnectionError
+from .._shared.sensitive import tempflare_data_converter
 
 __all__ = [
     "ConnectionConfigError",
@@ -181,7 +182,11 @@ async def connect(
         TemporalConnectionError: No server answered at the address.
     """
     settings = resolve_connection(address, namespace=namespace, profile=profile)
-    arguments = {"data_converter": pydantic_data_converter, **settings.options, **options}
+    arguments = {
+        "data_converter": tempflare_data_converter(pydantic_data_converter),
+        **settings.options,
+        **options,
+    }
     try:
         return await Client.connect(settings.address, namespace=settings.namespace, **arguments)
     except RuntimeError as err:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.enums.v1 import EventType, ResetReapplyExcludeType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
@@ -26,6 +26,12 @@ from .._shared.history_format import (
     summary_of,
 )
 from .._shared.modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
+from .._shared.sensitive import (
+    SensitiveOutputError,
+    has_sensitive_codec,
+    is_sensitive,
+    mark_sensitive,
+)
 from .._shared.validation import validate_from_step
 
 
@@ -90,6 +96,7 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
     sleeps: list[tuple[int, str, int]] = []
     signals: list[tuple[int, str, Any]] = []
     outcomes = {o.event_id: o for o in attempt_outcomes(events)}
+    sensitive = False
     for event in events:
         outcome = outcomes.get(event.event_id)
         if outcome is not None:
@@ -97,7 +104,12 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
             if kind == "do" and target_id is None and key == (name, count):
                 target_id = event.event_id  # a batched step's first outcome
             if outcome.failure is None:
-                values = converter.from_payloads(outcome.result) if outcome.result else [None]
+                if outcome.result and any(is_sensitive(p) for p in outcome.result):
+                    sensitive = True
+                # decoded through the codec: a sensitive output is encrypted in history
+                values = (
+                    await client.data_converter.decode(outcome.result) if outcome.result else [None]
+                )
                 results[key] = (event.event_id, values[0], None)
             else:
                 error_type = outcome.failure.application_failure_info.type or "Error"
@@ -134,7 +146,8 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
         )
     previous: Any = {}
     if MODIFIERS_MEMO in start.memo.fields:
-        previous = converter.from_payloads([start.memo.fields[MODIFIERS_MEMO]])[0] or {}
+        previous = (await client.data_converter.decode([start.memo.fields[MODIFIERS_MEMO]]))[0]
+        previous = previous or {}
     plan = Modifications.model_validate(previous)
     kept = {k for k, (eid, _, _) in results.items() if eid < target_id}
     plan.results = [r for r in plan.results if (r.step.name, r.step.index) not in kept]
@@ -152,13 +165,33 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
         StepSelector(name=n, index=c) for eid, n, c in sleeps if eid < target_id
     ]
     plan.events += [MockedEvent(type=t, payload=p) for eid, t, p in signals if eid < target_id]
+    memo: Any = plan.model_dump(mode="json")
+    if sensitive:
+        memo = await _sealed(client, memo)
     await _start_new_run(
         client,
         instance_id,
         events,
-        {MODIFIERS_MEMO: plan.model_dump(mode="json")},
+        {MODIFIERS_MEMO: memo},
         reason=f"tempflare restart from step {name!r}",
     )
+
+
+async def _sealed(client: Client, value: Any) -> Payload:
+    """``value`` as a memo payload that the codec encrypts: it carries sensitive outputs.
+
+    Raises:
+        SensitiveOutputError: The client's data converter encrypts nothing.
+    """
+    if not has_sensitive_codec(client.data_converter):
+        raise SensitiveOutputError(
+            "This restart carries sensitive step outputs, but the client's data converter "
+            "encrypts nothing: connect it with adapter.connect()."
+        )
+    payload = mark_sensitive(client.data_converter.payload_converter.to_payloads([value])[0])
+    codec = client.data_converter.payload_codec
+    assert codec is not None
+    return (await codec.encode([payload]))[0]
 
 
 async def _start_new_run(

@@ -30,5 +30,8 @@ DEFAULT_TASK_QUEUE: Final = "tempflare"
 DEFAULT_ADDRESS: Final = "localhost:7233"
 DEFAULT_UI_PORT: Final = 8233
 
+#: Memo key that each ``wait_for_event`` upserts when it ends, so history records the wait.
+STEP_RECORD_MEMO: Final = "tempflare.step"
+
 #: Memo key of the step modifiers (testing toolkit, restart from a step) an instance starts with.
 MODIFIERS_MEMO: Final = "tempflare.modifiers"

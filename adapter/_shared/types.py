@@ -9,7 +9,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -127,3 +127,44 @@ class InstanceStatusDetails(BaseModel):
     status: InstanceStatus
     error: ErrorInfo | None = None
     output: Any = None
+
+
+class StepAttemptRecord(BaseModel):
+    """One attempt of a ``step.do`` (or a rollback), as its history records it."""
+
+    attempt: int
+    start: datetime | None = None
+    end: datetime | None = None
+    #: ``None`` while it runs or when it succeeded.
+    error: ErrorInfo | None = None
+
+
+class StepRecord(BaseModel):
+    """One step of an instance, read from its history: what ``instance.steps()`` returns.
+
+    Attributes:
+        type: ``do``, ``sleep``, ``waitForEvent`` or ``rollback`` (a rollback handler, whose
+            ``name`` is the step it undoes).
+        name: The step name.
+        count: Its 1-based occurrence among steps of that type and name.
+        start: When it started (the first attempt, the timer, the wait).
+        end: When it ended; ``None`` while under way.
+        duration_ms: ``end - start`` in milliseconds.
+        success: ``True`` once done, ``False`` when it failed or timed out, ``None`` under way.
+        attempts: Each attempt of a ``do`` or rollback, with start, end and error.
+        output: The step's result (an event wait's ``{payload, timestamp, type}``); ``None``
+            when it has none yet, or when it is redacted.
+        output_redacted: The step is ``sensitive="output"``: its output is encrypted in history
+            and never shown here.
+    """
+
+    type: Literal["do", "sleep", "waitForEvent", "rollback"]
+    name: str
+    count: int
+    start: datetime | None = None
+    end: datetime | None = None
+    duration_ms: int | None = None
+    success: bool | None = None
+    attempts: list[StepAttemptRecord] = []
+    output: Any = None
+    output_redacted: bool = False

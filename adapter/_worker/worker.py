@@ -30,6 +30,7 @@ from .._shared.constants import SEARCH_ATTRIBUTES
 from .._shared.durations import Duration
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._shared.errors import InvalidValueError, WrongTypeError
+from .._shared.sensitive import has_sensitive_codec
 from .._shared.validation import quote, validate_task_queue
 from .._workflow.callbacks import activity_definition
 from .._workflow.definition import WorkerRuntime, build_workflow_class
@@ -143,7 +144,9 @@ def create_worker(
         concurrent.futures.ThreadPoolExecutor(max_workers=max_step_threads),
     )
     envs = envs or {}
-    step_activity = make_step_activity(runtime.registry)
+    step_activity = make_step_activity(
+        runtime.registry, protected=has_sensitive_codec(client.data_converter)
+    )
     plugins = [
         *worker_options.pop("plugins", ()),
         _OwnStepQueue(step_queue, step_activity, worker_options["activity_executor"]),

@@ -18,9 +18,6 @@ from typing import Any, Final
 from .._shared.config import StepConfig
 from .._shared.errors import StepConfigError
 
-#: The rollback of step ``x`` is a durable step named ``rollback: x`` (activity type and summary).
-ROLLBACK_PREFIX: Final = "rollback: "
-
 _OPTION_KEYS: Final = frozenset({"rollback", "rollbackConfig", "rollback_config"})
 _HANDLER_ARGS: Final = ("ctx", "error", "output")
 

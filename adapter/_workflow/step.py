@@ -32,7 +32,7 @@ from .._shared.config import (
     resolve_step_config,
     retry_delay,
 )
-from .._shared.constants import STEP_ELSEWHERE
+from .._shared.constants import STEP_ELSEWHERE, STEP_RECORD_MEMO
 from .._shared.durations import Duration, parse_duration, to_millis
 from .._shared.errors import (
     InvalidDurationError,
@@ -42,12 +42,12 @@ from .._shared.errors import (
     WorkflowStepError,
     WorkflowTimeoutError,
 )
-from .._shared.history_format import attempt_id, timer_label
+from .._shared.history_format import ROLLBACK_PREFIX, attempt_id, timer_label
 from .._shared.registry import StepEntry
 from .._shared.types import StepContext, StepInfo, WorkflowStepEvent
 from .._shared.validation import quote, validate_event_type, validate_step_name
 from .callbacks import activity_definition, return_type
-from .rollback import ROLLBACK_PREFIX, CompletedStep, rollback_callback, split_rollback_options
+from .rollback import CompletedStep, rollback_callback, split_rollback_options
 from .state import InstanceState, Waiter
 
 if TYPE_CHECKING:
@@ -415,15 +415,33 @@ class WorkflowStep:
         if self._mods and self._mods.event_timeout_forced(name, count):
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
         waiter = Waiter()
+        started = workflow.now()
         self._state.waiters[event_type].append(waiter)
         self._state.dispatch(event_type)
         await self._timer(
             delta, timer_label(name, count), step=name, done=lambda: waiter.event is not None
         )
-        if waiter.event is None:
+        got = waiter.event
+        # One memo upsert records the wait in history (the step-output API reads it): a wait
+        # answered from the buffer has no timer of its own, and a timer does not say whether it
+        # was a sleep or an event wait.
+        workflow.upsert_memo(
+            {
+                STEP_RECORD_MEMO: {
+                    "type": "waitForEvent",
+                    "name": name,
+                    "count": count,
+                    "eventType": event_type,
+                    "start": started.isoformat(),
+                    "timedOut": got is None,
+                    "output": None if got is None else _event_output(got),
+                }
+            }
+        )
+        if got is None:
             self._state.waiters[event_type].remove(waiter)
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
-        return waiter.event
+        return got
 
     waitForEvent = wait_for_event
 
@@ -554,6 +572,16 @@ def _reroute(err: ActivityError) -> Literal["own queue", "any worker"] | None:
     if isinstance(cause, CancelledError):
         return "any worker"  # the worker shut down; this workflow never cancels a step
     return None
+
+
+def _event_output(event: WorkflowStepEvent[Any]) -> dict[str, Any]:
+    """A received event as the step-output API shows it: Cloudflare's ``{payload, timestamp,
+    type}``."""
+    return {
+        "payload": event.payload,
+        "timestamp": event.timestamp.isoformat(),
+        "type": event.type,
+    }
 
 
 def _within_a_year(delta: timedelta, what: str, fix: str) -> timedelta:

@@ -30,6 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from .._client.client import Workflow
 from .._client.connection import connect
 from .._shared.entrypoint import WorkflowEntrypoint
+from .._shared.sensitive import tempflare_data_converter
 from .._worker.worker import create_worker, ensure_search_attributes
 from ..devserver import dev_server_extra_args, ensure_temporal_cli
 
@@ -71,7 +72,7 @@ async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflo
             # Provisioned by tempflare: the SDK's own download cannot reach GitHub everywhere.
             dev_server_existing_path=str(await asyncio.to_thread(ensure_temporal_cli)),
             dev_server_extra_args=dev_server_extra_args(),
-            data_converter=pydantic_data_converter,
+            data_converter=tempflare_data_converter(pydantic_data_converter),
             dev_server_startup_timeout=timedelta(seconds=60),
         )
     try:
@@ -85,7 +86,7 @@ async def _start_time_skipping() -> WorkflowEnvironment:
     existing = os.environ.get("TEMPFLARE_TEST_SERVER")
     try:
         return await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
+            data_converter=tempflare_data_converter(pydantic_data_converter),
             test_server_existing_path=existing,
             test_server_startup_timeout=timedelta(seconds=60),
         )

@@ -77,6 +77,8 @@ async def test_failure_runs_rollbacks_in_reverse_order_then_errors(tempflare_wor
     ]
     names = [a.activity_type for a in await step_attempts(instance.handle)]
     assert names[-3:] == ["rollback: book car", "rollback: book car", "rollback: book flight"]
+    steps = [(s.type, s.name, len(s.attempts), s.success) for s in await instance.steps()]
+    assert steps[-2:] == [("rollback", "book car", 2, True), ("rollback", "book flight", 1, True)]
 
 
 async def test_no_rollback_when_run_completes(tempflare_worker: Any) -> None:
