@@ -6,6 +6,7 @@ in the same form as the testing toolkit's modifiers (:mod:`adapter.testing._modi
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from .._shared.constants import MODIFIERS_MEMO
+from .._shared.constants import MODIFIERS_MEMO, STEP_RECORD_MEMO
 from .._shared.errors import StepNotFoundError
 from .._shared.history_format import (
     attempt_outcomes,
@@ -33,6 +34,7 @@ from .._shared.sensitive import (
     mark_sensitive,
 )
 from .._shared.validation import validate_from_step
+from .history import run_chain
 
 
 async def _history(client: Client, instance_id: str) -> tuple[list[HistoryEvent], Any]:
@@ -48,6 +50,13 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
     same id with the original params is started instead.
     """
     events, handle = await _history(client, instance_id)
+    started = events[0].workflow_execution_started_event_attributes
+    if started.continued_execution_run_id:
+        # A long instance whose latest run continued from earlier ones: resetting that run would
+        # keep what it carries; start a clean run with the first run's params instead.
+        chain = await run_chain(client, instance_id)
+        await _start_new_run(client, instance_id, chain[0].events, None, reason="tempflare restart")
+        return
     desc = await handle.describe()
     completed = [
         e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
@@ -88,56 +97,70 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
 
 async def restart_from_step(client: Client, instance_id: str, from_step: object) -> None:
     name, count, kind = validate_from_step(from_step)
-    events, _ = await _history(client, instance_id)
-    converter = client.data_converter.payload_converter
+    # Every run of the instance, oldest first: a long instance continued as new, and each
+    # step ran in exactly one of its runs. Events are ordered by (run, event id).
+    chain = await run_chain(client, instance_id)
+    events = chain[0].events
     start = events[0].workflow_execution_started_event_attributes
-    target_id: int | None = None
-    results: dict[tuple[str, int], tuple[int, Any, Any]] = {}
-    sleeps: list[tuple[int, str, int]] = []
-    signals: list[tuple[int, str, Any]] = []
-    outcomes = {o.event_id: o for o in attempt_outcomes(events)}
+    target_id: tuple[int, int] | None = None
+    results: dict[tuple[str, int], tuple[tuple[int, int], Any, Any]] = {}
+    sleeps: list[tuple[tuple[int, int], str, int]] = []
+    signals: list[tuple[tuple[int, int], str, Any]] = []
     sensitive = False
-    for event in events:
-        outcome = outcomes.get(event.event_id)
-        if outcome is not None:
-            key = (outcome.name, outcome.count)
-            if kind == "do" and target_id is None and key == (name, count):
-                target_id = event.event_id  # a batched step's first outcome
-            if outcome.failure is None:
-                if outcome.result and any(is_sensitive(p) for p in outcome.result):
-                    sensitive = True
-                # decoded through the codec: a sensitive output is encrypted in history
-                values = (
-                    await client.data_converter.decode(outcome.result) if outcome.result else [None]
-                )
-                results[key] = (event.event_id, values[0], None)
-            else:
-                error_type = outcome.failure.application_failure_info.type or "Error"
-                results[key] = (event.event_id, None, (error_type, outcome.failure.message))
-        elif event.HasField("activity_task_scheduled_event_attributes"):
-            parsed = parse_attempt_id(event.activity_task_scheduled_event_attributes.activity_id)
-            if kind == "do" and target_id is None and parsed and parsed[:2] == (name, count):
-                target_id = event.event_id  # a durable step starts with its first attempt
-        elif event.HasField("timer_started_event_attributes"):
-            timer_name, timer_count = parse_timer_label(summary_of(event))
-            if (
-                kind in ("sleep", "waitForEvent")
-                and target_id is None
-                and (timer_name, timer_count) == (name, count)
-            ):
-                target_id = event.event_id
-            sleeps.append((event.event_id, timer_name, timer_count))
-        elif event.HasField("workflow_execution_signaled_event_attributes"):
-            attrs_s = event.workflow_execution_signaled_event_attributes
-            if not attrs_s.signal_name.startswith("tempflare."):
-                payloads = list(attrs_s.input.payloads)
-                signals.append(
-                    (
-                        event.event_id,
-                        attrs_s.signal_name,
-                        converter.from_payloads(payloads)[0] if payloads else None,
+    for run_index, run in enumerate(chain):
+        outcomes = {o.event_id: o for o in attempt_outcomes(run.events)}
+        for event in run.events:
+            gid = (run_index, event.event_id)
+            outcome = outcomes.get(event.event_id)
+            if outcome is not None:
+                key = (outcome.name, outcome.count)
+                if kind == "do" and target_id is None and key == (name, count):
+                    target_id = gid  # a batched step's first outcome
+                if outcome.failure is None:
+                    if outcome.result and any(is_sensitive(p) for p in outcome.result):
+                        sensitive = True
+                    # decoded through the codec: a sensitive output is encrypted in history
+                    values = (
+                        await client.data_converter.decode(outcome.result)
+                        if outcome.result
+                        else [None]
                     )
+                    results[key] = (gid, values[0], None)
+                else:
+                    error_type = outcome.failure.application_failure_info.type or "Error"
+                    results[key] = (gid, None, (error_type, outcome.failure.message))
+            elif event.HasField("activity_task_scheduled_event_attributes"):
+                parsed = parse_attempt_id(
+                    event.activity_task_scheduled_event_attributes.activity_id
                 )
+                if kind == "do" and target_id is None and parsed and parsed[:2] == (name, count):
+                    target_id = gid  # a durable step starts with its first attempt
+            elif event.HasField("timer_started_event_attributes"):
+                timer_name, timer_count = parse_timer_label(summary_of(event))
+                if (
+                    kind in ("sleep", "waitForEvent")
+                    and target_id is None
+                    and (timer_name, timer_count) == (name, count)
+                ):
+                    target_id = gid
+                sleeps.append((gid, timer_name, timer_count))
+            elif event.HasField("workflow_properties_modified_event_attributes"):
+                fields = event.workflow_properties_modified_event_attributes.upserted_memo.fields
+                if kind == "waitForEvent" and target_id is None and STEP_RECORD_MEMO in fields:
+                    record = json.loads(fields[STEP_RECORD_MEMO].data)
+                    if (record.get("name"), record.get("count")) == (name, count):
+                        target_id = gid  # a wait answered from the buffer has no timer
+            elif event.HasField("workflow_execution_signaled_event_attributes"):
+                attrs_s = event.workflow_execution_signaled_event_attributes
+                if not attrs_s.signal_name.startswith("tempflare."):
+                    payloads = list(attrs_s.input.payloads)
+                    signals.append(
+                        (
+                            gid,
+                            attrs_s.signal_name,
+                            (await client.data_converter.decode(payloads))[0] if payloads else None,
+                        )
+                    )
     if target_id is None:
         raise StepNotFoundError(
             f'Step "{name}" (count {count}, type {kind}) not found in the execution history of '
@@ -145,7 +168,7 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
             "a step are not in the new run's history; restart() without from_step first."
         )
     previous: Any = {}
-    if MODIFIERS_MEMO in start.memo.fields:
+    if MODIFIERS_MEMO in start.memo.fields:  # the first run's: testing mocks, an earlier plan
         previous = (await client.data_converter.decode([start.memo.fields[MODIFIERS_MEMO]]))[0]
         previous = previous or {}
     plan = Modifications.model_validate(previous)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import PayloadCodec
 
 from .errors import TempflareError
@@ -137,6 +138,29 @@ def _encrypted(payload: Payload) -> bool:
     return payload.metadata.get("encoding") == _ENCRYPTED
 
 
+class Sealed:
+    """A value whose payload the codec encrypts: wrap a memo value that carries sensitive outputs
+    (a continued-as-new run's carried results) in it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class TempflarePayloadConverter(PydanticPayloadConverter):
+    """The pydantic JSON converter, plus :class:`Sealed` values marked for the codec."""
+
+    def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+        if not any(isinstance(v, Sealed) for v in values):
+            return super().to_payloads(values)
+        plain = super().to_payloads([v.value if isinstance(v, Sealed) else v for v in values])
+        return [
+            mark_sensitive(p) if isinstance(v, Sealed) else p
+            for p, v in zip(plain, values, strict=True)
+        ]
+
+
 def has_sensitive_codec(data_converter: Any) -> bool:
     """Whether a data converter encrypts sensitive outputs."""
     return isinstance(getattr(data_converter, "payload_codec", None), SensitiveOutputCodec)
@@ -152,4 +176,8 @@ def tempflare_data_converter(base: Any) -> Any:
         return base
     if importlib.util.find_spec("cryptography") is None:
         return base  # sensitive steps then fail, saying which extra to install
-    return dataclasses.replace(base, payload_codec=SensitiveOutputCodec())
+    return dataclasses.replace(
+        base,
+        payload_converter_class=TempflarePayloadConverter,
+        payload_codec=SensitiveOutputCodec(),
+    )

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from datetime import datetime
+from typing import Any, ClassVar, Final, Protocol
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -33,6 +34,7 @@ from .._shared.modifiers import Modifications
 from .._shared.registry import StepRegistry
 from .._shared.results import encode_output, is_engine_exception
 from .._shared.types import InstanceStatus, WorkflowEvent
+from .carry import CARRIED_MEMO, Carried
 from .state import InstanceState
 from .step import WorkflowStep
 
@@ -53,6 +55,11 @@ class StepModifiers(Protocol):
         """Whether this event wait times out at once."""
 
 
+#: Events after which a run continues as new: well below Temporal's 51,200-event limit, and a
+#: history a worker replays quickly after a cache eviction.
+DEFAULT_CONTINUE_AS_NEW_AFTER: Final = 10_000
+
+
 @dataclass
 class WorkerRuntime:
     """What every workflow and step of one worker shares: env, step registry and options."""
@@ -66,6 +73,8 @@ class WorkerRuntime:
     #: This worker process's own task queue, where durable steps go when another worker got
     #: them (see ``WorkflowStep._durable_attempt``); ``None`` outside a worker (replay).
     step_queue: str | None = None
+    #: History events after which a run continues as new (see ``carry.py``); ``None``: never.
+    continue_as_new_after: int | None = None
 
     def activity_type_for(self, step_name: str) -> str:
         """The local-activity type of a step: its name, unless a registered activity owns it."""
@@ -98,8 +107,19 @@ class TempflareWorkflow:
             self._modifiers = self.runtime.load_modifiers()
         except Exception as err:  # reported by run(), which fails the run instead of the task
             self._setup_error = err
-        for mocked in self._modifiers.events if self._modifiers else []:
-            self._state.receive_event(mocked.type, mocked.payload)
+        self._carried: Carried | None = None
+        try:
+            self._carried = Carried.from_memo(workflow.memo_value(CARRIED_MEMO, None))
+        except Exception as err:
+            self._setup_error = err
+        if self._carried is not None and self._carried.runs:
+            # A continued-as-new run: every event the earlier runs received, in order, with
+            # its time (the restart plan's and the testing toolkit's among them).
+            for event_type, payload, when in self._carried.events:
+                self._state.receive_event(event_type, payload, datetime.fromisoformat(when))
+        else:
+            for mocked in self._modifiers.events if self._modifiers else []:
+                self._state.receive_event(mocked.type, mocked.payload)
 
     async def _execute(self, params: Any) -> Any:
         step: WorkflowStep | None = None
@@ -115,7 +135,12 @@ class TempflareWorkflow:
                 workflow_name=info.workflow_type,
             )
             step = WorkflowStep(
-                self._state, self.runtime, self._modifiers, durability=self.entry_cls.durability
+                self._state,
+                self.runtime,
+                self._modifiers,
+                durability=self.entry_cls.durability,
+                carried=self._carried,
+                params=params,
             )
             entry = self.entry_cls(self.runtime.env)
             output = encode_output(await entry.run(event, step))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -53,6 +54,8 @@ class InstanceState:
     #: ``terminate(rollback=True)`` asked for the rollbacks before the cancellation it sends.
     rollback_on_cancel: bool = False
     final_status: InstanceStatus | None = None
+    #: Every event received, in order, as ``(type, payload, ISO time)``: carried to a new run.
+    received: list[tuple[str, Any, str]] = field(default_factory=list)
     _written: tuple[str, ...] | None = None
     _owner: object = field(default=None, init=False, repr=False)
 
@@ -115,10 +118,15 @@ class InstanceState:
             [_STATUS_KEY.value_set(status.value), _STEP_KEY.value_set(label)]
         )
 
-    def receive_event(self, event_type: str, payload: Any) -> None:
-        """Buffers an event, then hands it to the oldest waiter of its type, if any."""
+    def receive_event(self, event_type: str, payload: Any, when: datetime | None = None) -> None:
+        """Buffers an event, then hands it to the oldest waiter of its type, if any.
+
+        ``when``: the time an earlier run received it (continue-as-new); now otherwise.
+        """
+        timestamp = when or workflow.now()
+        self.received.append((event_type, payload, timestamp.isoformat()))
         self.buffer[event_type].append(
-            WorkflowStepEvent(payload=payload, timestamp=workflow.now(), type=event_type)
+            WorkflowStepEvent(payload=payload, timestamp=timestamp, type=event_type)
         )
         self.dispatch(event_type)
 
