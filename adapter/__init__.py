@@ -43,6 +43,7 @@ from ._shared.errors import (
 from ._shared.sensitive import SensitiveOutputCodec
 from ._shared.types import (
     ErrorInfo,
+    InstanceEvent,
     InstanceStatus,
     InstanceStatusDetails,
     StepAttemptRecord,
@@ -62,6 +63,7 @@ __all__ = [
     "Duration",
     "ErrorInfo",
     "InstanceAlreadyExistsError",
+    "InstanceEvent",
     "InstanceFinishedError",
     "InstanceNotFoundError",
     "InstanceStatus",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
 
 import pydantic
@@ -45,7 +45,13 @@ from .._shared.errors import (
     InvalidValueError,
     WrongTypeError,
 )
-from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails, StepRecord
+from .._shared.types import (
+    ErrorInfo,
+    InstanceEvent,
+    InstanceStatus,
+    InstanceStatusDetails,
+    StepRecord,
+)
 from .._shared.validation import (
     check_payload_size,
     options_or_arguments,
@@ -59,6 +65,8 @@ from .._shared.validation import (
 )
 from .history import read_steps, run_chain
 from .restart import reset_to_first_workflow_task, restart_from_step
+from .subscribe import parse_cursor, parse_filter
+from .subscribe import subscribe as subscribe_changes
 
 ParamsT = TypeVar("ParamsT")
 
@@ -212,6 +220,39 @@ class WorkflowInstance:
             InstanceNotFoundError: No instance has this id.
         """
         return await read_steps(self._client, await run_chain(self._client, self.id))
+
+    def subscribe(
+        self,
+        options: Mapping[str, Any] | None = None,
+        *,
+        filter: str | Sequence[str] | Callable[[InstanceEvent], bool] | None = None,
+        cursor: str | None = None,
+    ) -> AsyncIterator[InstanceEvent]:
+        """Streams the instance's changes: what history recorded, then live until it ends.
+
+        ``async for change in instance.subscribe(filter="step"): ...``. Each
+        :class:`~adapter.types.InstanceEvent` is a step change (attempt started or failed,
+        completed with its output, a timer started or fired, an event wait answered or timed
+        out), an event sent to it, or a status change (``queued``, the statuses the workflow
+        writes, then ``complete``/``errored``/``terminated`` with output or error). A long
+        instance's runs read as one. Cloudflare's options dict, ``subscribe({"filter",
+        "cursor"})``, is accepted too.
+
+        Args:
+            options: ``{"filter": ..., "cursor": ...}``.
+            filter: A kind (``"step"``, ``"event"``, ``"status"``), a list of kinds, or a
+                predicate; everything by default.
+            cursor: A change's ``cursor``: resume right after it.
+
+        Raises:
+            InvalidValueError: An unknown kind, or a cursor that subscribe() did not give.
+            InstanceNotFoundError: No instance has this id (when iteration starts).
+        """
+        if options is not None:
+            checked = validate_options(options, "subscribe options", {"filter", "cursor"})
+            filter = checked.get("filter", filter)
+            cursor = checked.get("cursor", cursor)
+        return subscribe_changes(self._client, self.id, parse_filter(filter), parse_cursor(cursor))
 
     async def pause(self) -> None:
         """Pauses the instance: in-flight attempts finish first (``waitingForPause``), no new

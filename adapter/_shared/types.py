@@ -168,3 +168,38 @@ class StepRecord(BaseModel):
     attempts: list[StepAttemptRecord] = []
     output: Any = None
     output_redacted: bool = False
+
+
+class InstanceEvent(BaseModel):
+    """One change of an instance, as ``instance.subscribe()`` streams it.
+
+    Attributes:
+        kind: ``step`` (a step changed), ``event`` (an event was sent to the instance) or
+            ``status`` (the instance's status changed).
+        cursor: Pass it to ``subscribe(cursor=...)`` to resume after this change.
+        time: When the history recorded it.
+        status: For ``status``: the new status (and ``output`` or ``error`` once final).
+        step_type: For ``step``: ``do``, ``rollback``, ``waitForEvent``; ``None`` for a timer
+            (a sleep or an event wait's timeout), which history does not tell apart.
+        name, count, attempt: For ``step``: which step, and which attempt.
+        change: For ``step``: ``attemptStarted``, ``attemptFailed``, ``completed``,
+            ``waiting`` (a timer started), ``waitEnded`` (it fired), ``timedOut``.
+        output, output_redacted: A completed step's output (redacted when sensitive), or the
+            instance's output.
+        error: A failed attempt's, or the instance's, error.
+        event_type: For ``event``: the event type.
+    """
+
+    kind: Literal["step", "event", "status"]
+    cursor: str
+    time: datetime
+    status: str | None = None
+    step_type: Literal["do", "rollback", "waitForEvent"] | None = None
+    name: str | None = None
+    count: int | None = None
+    attempt: int | None = None
+    change: str | None = None
+    output: Any = None
+    output_redacted: bool = False
+    error: ErrorInfo | None = None
+    event_type: str | None = None

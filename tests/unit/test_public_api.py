@@ -27,6 +27,7 @@ PUBLIC = {
     "InstanceAlreadyExistsError": "adapter._shared",
     "InstanceFinishedError": "adapter._shared",
     "InstanceNotFoundError": "adapter._shared",
+    "InstanceEvent": "adapter._shared",
     "InstanceStatus": "adapter._shared",
     "InstanceStatusDetails": "adapter._shared",
     "InvalidDurationError": "adapter._shared",
