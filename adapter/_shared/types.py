@@ -86,7 +86,8 @@ class InstanceStatus(enum.StrEnum):
     """Cloudflare's instance statuses.
 
     ``unknown`` is reported for a Temporal state that maps to none of the others: a run that
-    continued-as-new (tempflare never does so) or a status this SDK version cannot name.
+    that continued-as-new (only an earlier run of a long instance, which ``status()`` never reads)
+    or a status this SDK version cannot name.
     """
 
     QUEUED = "queued"
