@@ -80,7 +80,8 @@ class _Step:
     result: list[Payload] | None = None
 
 
-def _error(failure: Any) -> ErrorInfo:
+def error_info(failure: Any) -> ErrorInfo:
+    """A failed attempt's ``{name, message}``: its cause's error type and message."""
     cause = failure.cause if failure.HasField("cause") else failure
     return ErrorInfo(name=cause.application_failure_info.type or "Error", message=cause.message)
 
@@ -153,7 +154,7 @@ class _Reader:
             start = _marker_start(marker) or when
             if attrs.HasField("failure"):
                 step.attempts[attempt] = StepAttemptRecord(
-                    attempt=attempt, start=start, end=when, error=_error(attrs.failure)
+                    attempt=attempt, start=start, end=when, error=error_info(attrs.failure)
                 )
             else:
                 step.attempts[attempt] = StepAttemptRecord(attempt=attempt, start=start, end=when)
@@ -183,7 +184,7 @@ class _Reader:
             failed = event.activity_task_failed_event_attributes
             found = scheduled.get(failed.scheduled_event_id)
             if found is not None:
-                error = _error(failed.failure)
+                error = error_info(failed.failure)
                 if error.name != STEP_ELSEWHERE:  # handed back: it runs again
                     found[0].attempts[found[1]].end = when
                     found[0].attempts[found[1]].error = error

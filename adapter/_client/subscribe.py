@@ -32,7 +32,7 @@ from .._shared.history_format import (
 from .._shared.sensitive import is_sensitive
 from .._shared.types import ErrorInfo, InstanceEvent
 from .._shared.validation import quote
-from .history import run_chain
+from .history import error_info, run_chain
 
 KINDS = ("step", "event", "status")
 
@@ -108,87 +108,60 @@ class _Translator:
         values = await self.converter.decode(payloads) if payloads else [None]
         return (values[0] if values else None), False
 
+    def _attempt(
+        self, event: HistoryEvent, step: tuple[str, str, int, int], change: str, **values: Any
+    ) -> InstanceEvent:
+        kind, name, count, attempt = step
+        return self._base(
+            event,
+            "step",
+            step_type=kind,
+            name=name,
+            count=count,
+            attempt=attempt,
+            change=change,
+            **values,
+        )
+
+    async def _completed(
+        self, event: HistoryEvent, step: tuple[str, str, int, int], payloads: list[Any]
+    ) -> InstanceEvent:
+        output, redacted = await self._output(payloads)
+        return self._attempt(event, step, "completed", output=output, output_redacted=redacted)
+
     async def translate(self, event: HistoryEvent) -> InstanceEvent | None:
         marker = local_activity_marker(event)
         if marker is not None:
             parsed = parse_attempt_id(str(marker.get("activity_id")))
             if parsed is None:
                 return None
-            kind, name, count, attempt = _step(parsed)
             attrs = event.marker_recorded_event_attributes
             if attrs.HasField("failure"):
-                return self._base(
-                    event,
-                    "step",
-                    step_type=kind,
-                    name=name,
-                    count=count,
-                    attempt=attempt,
-                    change="attemptFailed",
-                    error=_error(attrs.failure),
+                return self._attempt(
+                    event, _step(parsed), "attemptFailed", error=error_info(attrs.failure)
                 )
             payloads = list(attrs.details["result"].payloads) if "result" in attrs.details else []
-            output, redacted = await self._output(payloads)
-            return self._base(
-                event,
-                "step",
-                step_type=kind,
-                name=name,
-                count=count,
-                attempt=attempt,
-                change="completed",
-                output=output,
-                output_redacted=redacted,
-            )
+            return await self._completed(event, _step(parsed), payloads)
         which = event.WhichOneof("attributes")
         if which == "activity_task_scheduled_event_attributes":
             parsed = parse_attempt_id(event.activity_task_scheduled_event_attributes.activity_id)
             if parsed is None:
                 return None
             self.scheduled[event.event_id] = _step(parsed)
-            kind, name, count, attempt = self.scheduled[event.event_id]
-            return self._base(
-                event,
-                "step",
-                step_type=kind,
-                name=name,
-                count=count,
-                attempt=attempt,
-                change="attemptStarted",
-            )
+            return self._attempt(event, self.scheduled[event.event_id], "attemptStarted")
         if which == "activity_task_completed_event_attributes":
             done = event.activity_task_completed_event_attributes
             found = self.scheduled.get(done.scheduled_event_id)
             if found is None:
                 return None
-            output, redacted = await self._output(list(done.result.payloads))
-            return self._base(
-                event,
-                "step",
-                step_type=found[0],
-                name=found[1],
-                count=found[2],
-                attempt=found[3],
-                change="completed",
-                output=output,
-                output_redacted=redacted,
-            )
+            return await self._completed(event, found, list(done.result.payloads))
         if which == "activity_task_failed_event_attributes":
             failed = event.activity_task_failed_event_attributes
             found = self.scheduled.get(failed.scheduled_event_id)
-            error = _error(failed.failure)
+            error = error_info(failed.failure)
             if found is None or error.name == STEP_ELSEWHERE:
                 return None
-            return self._base(
-                event,
-                "step",
-                step_type=found[0],
-                name=found[1],
-                count=found[2],
-                attempt=found[3],
-                change="attemptFailed",
-                error=error,
-            )
+            return self._attempt(event, found, "attemptFailed", error=error)
         if which == "timer_started_event_attributes":
             summary = summary_of(event)
             if not summary or RETRY_TIMER.match(summary):
@@ -263,11 +236,6 @@ def _step(parsed: tuple[str, int, int]) -> tuple[str, str, int, int]:
     if name.startswith(ROLLBACK_PREFIX):
         return "rollback", name.removeprefix(ROLLBACK_PREFIX), count, attempt
     return "do", name, count, attempt
-
-
-def _error(failure: Any) -> ErrorInfo:
-    cause = failure.cause if failure.HasField("cause") else failure
-    return ErrorInfo(name=cause.application_failure_info.type or "Error", message=cause.message)
 
 
 async def subscribe(
