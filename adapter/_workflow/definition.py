@@ -207,7 +207,9 @@ class TempflareWorkflow:
 
     @workflow.signal(name=TERMINATE_SIGNAL)
     def _terminate_signal(self, options: dict[str, Any] | None = None) -> None:
-        self._state.rollback_on_cancel = bool((options or {}).get("rollback"))
+        if (options or {}).get("rollback"):
+            self._state.rollback_on_cancel = True
+            self._state.resume()  # a paused instance rolls back too
 
     @workflow.signal(name=RESUME_UPDATE)
     def _resume_signal(self) -> None:

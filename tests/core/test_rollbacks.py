@@ -142,3 +142,14 @@ async def test_plain_terminate_runs_no_rollback(tempflare_worker: Any) -> None:
 
 async def _status(instance: Any) -> str:
     return str((await instance.status()).status.value)
+
+
+async def test_terminate_with_rollback_of_a_paused_instance(tempflare_worker: Any) -> None:
+    async with tempflare_worker(Reserve) as binding:
+        instance = await binding.create(id="saga-paused", params={})
+        await eventually(lambda: _status(instance), lambda s: s == "waiting")
+        await instance.pause()
+        await eventually(lambda: _status(instance), lambda s: s == "paused")
+        await instance.terminate(rollback=True)
+        await eventually(lambda: _status(instance), lambda s: s == "terminated", timeout=20)
+    assert [what for what, _, _ in SLOW_ROLLBACK["saga-paused"]] == ["b", "a"]
