@@ -129,6 +129,7 @@ class _Reader:
             record = found.record
             if found.attempts:
                 record.attempts = [found.attempts[a] for a in sorted(found.attempts)]
+                record.start = record.attempts[0].start or record.start
                 last = record.attempts[-1]
                 record.end = last.end
                 record.success = None if last.end is None else last.error is None
