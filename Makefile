@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench crash-test worker
+.PHONY: run test lint bench crash-test worker bench-long
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py $(ARGS)
 
 # Kills the worker every 3-6 s and the server twice under load, then audits every step run:
+# A 10,000-step instance in durable and batched mode (continue-as-new), ~10 minutes
+bench-long: $(STAMP)
+	$(VENV)/bin/python bench/long_instance.py $(ARGS)
+
 # make crash-test ARGS="--instances 1000 --durability batched"
 crash-test: $(STAMP)
 	$(VENV)/bin/python bench/crash_test.py $(ARGS)

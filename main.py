@@ -42,9 +42,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from adapter import InstanceStatus, Workflow, WorkflowInstance, connect
+from adapter._client.connection import data_converter
 from adapter.devserver import (
     DevServer,
     DevServerDataFolderLockedError,
@@ -226,7 +226,7 @@ async def run_job(
             server = await start_or_reuse_server(server_dir, wait)
             # Not connect(): the embedded server is local and plain, and the user's Temporal
             # config (TLS, API key, namespace) may well describe some other cluster.
-            client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+            client = await Client.connect(server.address, data_converter=data_converter())
         task_queue = os.environ.get("TEMPORAL_TASK_QUEUE", "tempflare")
         worker = await build_worker(
             client=client,

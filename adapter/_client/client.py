@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Final, Generic, TypedDict, TypeVar, overload
 
 import pydantic
@@ -37,6 +37,7 @@ from .._shared.constants import (
     PAUSE_UPDATE,
     RESUME_UPDATE,
     STATUS_SEARCH_ATTRIBUTE,
+    TERMINATE_SIGNAL,
 )
 from .._shared.entrypoint import WorkflowEntrypoint, validate_params
 from .._shared.errors import (
@@ -50,7 +51,13 @@ from .._shared.errors import (
     TempflareError,
     WrongTypeError,
 )
-from .._shared.types import ErrorInfo, InstanceStatus, InstanceStatusDetails
+from .._shared.types import (
+    ErrorInfo,
+    InstanceEvent,
+    InstanceStatus,
+    InstanceStatusDetails,
+    StepRecord,
+)
 from .._shared.validation import (
     check_payload_size,
     options_or_arguments,
@@ -64,8 +71,11 @@ from .._shared.validation import (
     validate_options,
     validate_task_queue,
 )
+from .history import read_steps, run_chain
 from .restart import reset_to_first_workflow_task, restart_from_step
 from .schedules import get_schedules, set_schedules, trigger_schedule
+from .subscribe import parse_cursor, parse_filter
+from .subscribe import subscribe as subscribe_changes
 
 ParamsT = TypeVar("ParamsT")
 
@@ -235,6 +245,54 @@ class WorkflowInstance:
             return InstanceStatusDetails(status=InstanceStatus.TERMINATED)
         return InstanceStatusDetails(status=InstanceStatus.UNKNOWN)  # continued as new
 
+    async def steps(self) -> list[StepRecord]:
+        """Every step of the instance, read from its history (no worker needed), oldest first.
+
+        Each :class:`~adapter.types.StepRecord` has the step's type (``do``, ``sleep``,
+        ``waitForEvent``, ``rollback``), name, count, start, end, duration, success, each
+        attempt with its start, end and error, and its output, except for a step whose config
+        says ``sensitive="output"``: that output is encrypted in history and never returned
+        (``output_redacted``). It spans every run of a long instance (see continue-as-new in
+        the README).
+
+        Raises:
+            InstanceNotFoundError: No instance has this id.
+        """
+        return await read_steps(self._client, await run_chain(self._client, self.id))
+
+    def subscribe(
+        self,
+        options: Mapping[str, Any] | None = None,
+        *,
+        filter: str | Sequence[str] | Callable[[InstanceEvent], bool] | None = None,
+        cursor: str | None = None,
+    ) -> AsyncIterator[InstanceEvent]:
+        """Streams the instance's changes: what history recorded, then live until it ends.
+
+        ``async for change in instance.subscribe(filter="step"): ...``. Each
+        :class:`~adapter.types.InstanceEvent` is a step change (attempt started or failed,
+        completed with its output, a timer started or fired, an event wait answered or timed
+        out), an event sent to it, or a status change (``queued``, the statuses the workflow
+        writes, then ``complete``/``errored``/``terminated`` with output or error). A long
+        instance's runs read as one. Cloudflare's options dict, ``subscribe({"filter",
+        "cursor"})``, is accepted too.
+
+        Args:
+            options: ``{"filter": ..., "cursor": ...}``.
+            filter: A kind (``"step"``, ``"event"``, ``"status"``), a list of kinds, or a
+                predicate; everything by default.
+            cursor: A change's ``cursor``: resume right after it.
+
+        Raises:
+            InvalidValueError: An unknown kind, or a cursor that subscribe() did not give.
+            InstanceNotFoundError: No instance has this id (when iteration starts).
+        """
+        if options is not None:
+            checked = validate_options(options, "subscribe options", {"filter", "cursor"})
+            filter = checked.get("filter", filter)
+            cursor = checked.get("cursor", cursor)
+        return subscribe_changes(self._client, self.id, parse_filter(filter), parse_cursor(cursor))
+
     async def pause(self) -> None:
         """Pauses the instance: in-flight attempts finish first (``waitingForPause``), no new
         attempt starts, and sleeps and event waits stop their clocks."""
@@ -247,14 +305,34 @@ class WorkflowInstance:
         if execution_status == WorkflowExecutionStatus.RUNNING:
             await self.handle.signal(RESUME_UPDATE)
 
-    async def terminate(self) -> None:
-        """Terminates the instance at once.
+    async def terminate(
+        self, options: Mapping[str, Any] | None = None, *, rollback: bool = False
+    ) -> None:
+        """Terminates the instance: at once, or after its rollbacks with ``rollback=True``.
+
+        Cloudflare's form, ``terminate({"rollback": True})``, is accepted too. Without rollback
+        this is a Temporal terminate. With it, a ``tempflare.terminate`` signal and then a
+        Temporal cancellation request: the run stops its steps in flight, runs the rollback
+        handlers of its completed steps in reverse start order (status ``rollingBack``), and
+        ends cancelled, which ``status()`` reports as ``terminated``. A worker must be running
+        for the rollbacks; the call returns once the request is sent.
 
         Raises:
             InstanceFinishedError: It is already complete, errored or terminated.
+            InvalidValueError: ``options`` has keys other than ``rollback``.
         """
+        if options is not None:
+            rollback = bool(
+                validate_options(options, "terminate options", {"rollback"}).get(
+                    "rollback", rollback
+                )
+            )
         await self._require_live("terminate")
-        await self.handle.terminate(reason="terminated through tempflare")
+        if not rollback:
+            await self.handle.terminate(reason="terminated through tempflare")
+            return
+        await self.handle.signal(TERMINATE_SIGNAL, {"rollback": True})
+        await self.handle.cancel()
 
     async def restart(self, from_step: Mapping[str, Any] | None = None) -> None:
         """Runs the instance again from the start, with the same id and original params.

@@ -21,12 +21,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import platformdirs
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
@@ -35,6 +36,7 @@ from temporalio.envconfig import ClientConfigProfile
 from .._shared.constants import DEFAULT_ADDRESS, DEFAULT_NAMESPACE
 from .._shared.encryption import EncryptionCodec, load_encryption_keys
 from .._shared.errors import ConnectionConfigError, TemporalConnectionError
+from .._shared.sensitive import tempflare_data_converter
 
 __all__ = [
     "ConnectionConfigError",
@@ -161,15 +163,40 @@ def resolve_connection(
 
 
 def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
-    """tempflare's data converter (pydantic-aware JSON), with ``codec`` on its payloads; with no
-    codec, the :class:`~adapter.EncryptionCodec` of the keys in the environment
+    """tempflare's data converter: pydantic-aware JSON; the :class:`~adapter.SensitiveOutputCodec`
+    for ``sensitive="output"`` steps (when ``cryptography`` is installed); then ``codec`` on every
+    payload, by default the :class:`~adapter.EncryptionCodec` of the keys in the environment
     (``TEMPFLARE_ENCRYPTION_KEY`` / ``TEMPFLARE_ENCRYPTION_KEY_FILE``), if any."""
+    base: DataConverter = tempflare_data_converter(pydantic_data_converter)
     if codec is None:
         keys = load_encryption_keys()
         codec = EncryptionCodec(keys) if keys else None
     if codec is None:
-        return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+        return base
+    sensitive = base.payload_codec
+    chained = codec if sensitive is None else CodecChain([sensitive, codec])
+    return dataclasses.replace(base, payload_codec=chained)
+
+
+class CodecChain(PayloadCodec):
+    """Codecs applied in order on encode and in reverse order on decode."""
+
+    def __init__(self, codecs: Sequence[PayloadCodec]) -> None:
+        self.codecs = list(codecs)
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Encodes with each codec in turn."""
+        result = list(payloads)
+        for codec in self.codecs:
+            result = await codec.encode(result)
+        return result
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Decodes with each codec, last first."""
+        result = list(payloads)
+        for codec in reversed(self.codecs):
+            result = await codec.decode(result)
+        return result
 
 
 async def connect(

@@ -6,8 +6,9 @@ in the same form as the testing toolkit's modifiers (:mod:`adapter.testing._modi
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from temporalio.api.common.v1 import Payload, WorkflowExecution
@@ -18,7 +19,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from .._shared.constants import MODIFIERS_MEMO
+from .._shared.constants import MODIFIERS_MEMO, STEP_RECORD_MEMO
 from .._shared.errors import StepNotFoundError
 from .._shared.history_format import (
     attempt_outcomes,
@@ -27,7 +28,14 @@ from .._shared.history_format import (
     summary_of,
 )
 from .._shared.modifiers import AttemptSlot, MockedEvent, MockedResult, Modifications, StepSelector
+from .._shared.sensitive import (
+    SensitiveOutputError,
+    has_sensitive_codec,
+    is_sensitive,
+    mark_sensitive,
+)
 from .._shared.validation import validate_from_step
+from .history import decode_payloads, run_chain
 
 
 async def _history(client: Client, instance_id: str) -> tuple[list[HistoryEvent], Any]:
@@ -43,6 +51,13 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
     same id with the original params is started instead.
     """
     events, handle = await _history(client, instance_id)
+    started = events[0].workflow_execution_started_event_attributes
+    if started.continued_execution_run_id:
+        # A long instance whose latest run continued from earlier ones: resetting that run would
+        # keep what it carries; start a clean run with the first run's params instead.
+        chain = await run_chain(client, instance_id)
+        await _start_new_run(client, instance_id, chain[0].events, None, reason="tempflare restart")
+        return
     desc = await handle.describe()
     completed = [
         e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
@@ -88,73 +103,72 @@ async def reset_to_first_workflow_task(client: Client, instance_id: str) -> None
         await _start_new_run(client, instance_id, events, None, reason="tempflare restart")
 
 
-async def decode_payloads(client: Client, payloads: Sequence[Payload]) -> list[Any]:
-    """Values of history payloads: the client's codec (encryption) first, then its converter."""
-    codec = client.data_converter.payload_codec
-    decoded = await codec.decode(payloads) if codec else list(payloads)
-    return client.data_converter.payload_converter.from_payloads(decoded)
-
-
-async def decode_summaries(client: Client, events: Sequence[HistoryEvent]) -> None:
-    """Decodes, in place, the summaries the client's codec encoded (timer summaries name the
-    steps: :func:`summary_of` reads them)."""
-    codec = client.data_converter.payload_codec
-    if codec is None:
-        return
-    for event in events:
-        if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
-            (decoded,) = await codec.decode([event.user_metadata.summary])
-            event.user_metadata.summary.CopyFrom(decoded)
-
-
 async def restart_from_step(client: Client, instance_id: str, from_step: object) -> None:
     name, count, kind = validate_from_step(from_step)
-    events, _ = await _history(client, instance_id)
-    await decode_summaries(client, events)
+    # Every run of the instance, oldest first: a long instance continued as new, and each
+    # step ran in exactly one of its runs. Events are ordered by (run, event id).
+    chain = await run_chain(client, instance_id)
+    events = chain[0].events
     start = events[0].workflow_execution_started_event_attributes
-    target_id: int | None = None
-    results: dict[tuple[str, int], tuple[int, Any, Any]] = {}
-    sleeps: list[tuple[int, str, int]] = []
-    signals: list[tuple[int, str, Any]] = []
-    outcomes = {o.event_id: o for o in attempt_outcomes(events)}
-    for event in events:
-        outcome = outcomes.get(event.event_id)
-        if outcome is not None:
-            key = (outcome.name, outcome.count)
-            if kind == "do" and target_id is None and key == (name, count):
-                target_id = event.event_id  # a batched step's first outcome
-            if outcome.failure is None:
-                values = (
-                    (await decode_payloads(client, outcome.result)) if outcome.result else [None]
-                )
-                results[key] = (event.event_id, values[0], None)
-            else:
-                error_type = outcome.failure.application_failure_info.type or "Error"
-                results[key] = (event.event_id, None, (error_type, outcome.failure.message))
-        elif event.HasField("activity_task_scheduled_event_attributes"):
-            parsed = parse_attempt_id(event.activity_task_scheduled_event_attributes.activity_id)
-            if kind == "do" and target_id is None and parsed and parsed[:2] == (name, count):
-                target_id = event.event_id  # a durable step starts with its first attempt
-        elif event.HasField("timer_started_event_attributes"):
-            timer_name, timer_count = parse_timer_label(summary_of(event))
-            if (
-                kind in ("sleep", "waitForEvent")
-                and target_id is None
-                and (timer_name, timer_count) == (name, count)
-            ):
-                target_id = event.event_id
-            sleeps.append((event.event_id, timer_name, timer_count))
-        elif event.HasField("workflow_execution_signaled_event_attributes"):
-            attrs_s = event.workflow_execution_signaled_event_attributes
-            if not attrs_s.signal_name.startswith("tempflare."):
-                payloads = list(attrs_s.input.payloads)
-                signals.append(
-                    (
-                        event.event_id,
-                        attrs_s.signal_name,
-                        (await decode_payloads(client, payloads))[0] if payloads else None,
+    target_id: tuple[int, int] | None = None
+    results: dict[tuple[str, int], tuple[tuple[int, int], Any, Any]] = {}
+    sleeps: list[tuple[tuple[int, int], str, int]] = []
+    signals: list[tuple[tuple[int, int], str, Any]] = []
+    sensitive = False
+    for run_index, run in enumerate(chain):
+        outcomes = {o.event_id: o for o in attempt_outcomes(run.events)}
+        for event in run.events:
+            gid = (run_index, event.event_id)
+            outcome = outcomes.get(event.event_id)
+            if outcome is not None:
+                key = (outcome.name, outcome.count)
+                if kind == "do" and target_id is None and key == (name, count):
+                    target_id = gid  # a batched step's first outcome
+                if outcome.failure is None:
+                    if outcome.result and any(is_sensitive(p) for p in outcome.result):
+                        sensitive = True
+                    # decoded through the codec: a sensitive output is encrypted in history
+                    values = (
+                        await client.data_converter.decode(outcome.result)
+                        if outcome.result
+                        else [None]
                     )
+                    results[key] = (gid, values[0], None)
+                else:
+                    error_type = outcome.failure.application_failure_info.type or "Error"
+                    results[key] = (gid, None, (error_type, outcome.failure.message))
+            elif event.HasField("activity_task_scheduled_event_attributes"):
+                parsed = parse_attempt_id(
+                    event.activity_task_scheduled_event_attributes.activity_id
                 )
+                if kind == "do" and target_id is None and parsed and parsed[:2] == (name, count):
+                    target_id = gid  # a durable step starts with its first attempt
+            elif event.HasField("timer_started_event_attributes"):
+                timer_name, timer_count = parse_timer_label(summary_of(event))
+                if (
+                    kind in ("sleep", "waitForEvent")
+                    and target_id is None
+                    and (timer_name, timer_count) == (name, count)
+                ):
+                    target_id = gid
+                sleeps.append((gid, timer_name, timer_count))
+            elif event.HasField("workflow_properties_modified_event_attributes"):
+                fields = event.workflow_properties_modified_event_attributes.upserted_memo.fields
+                if kind == "waitForEvent" and target_id is None and STEP_RECORD_MEMO in fields:
+                    record = json.loads(fields[STEP_RECORD_MEMO].data)
+                    if (record.get("name"), record.get("count")) == (name, count):
+                        target_id = gid  # a wait answered from the buffer has no timer
+            elif event.HasField("workflow_execution_signaled_event_attributes"):
+                attrs_s = event.workflow_execution_signaled_event_attributes
+                if not attrs_s.signal_name.startswith("tempflare."):
+                    payloads = list(attrs_s.input.payloads)
+                    signals.append(
+                        (
+                            gid,
+                            attrs_s.signal_name,
+                            (await client.data_converter.decode(payloads))[0] if payloads else None,
+                        )
+                    )
     if target_id is None:
         raise StepNotFoundError(
             f'Step "{name}" (count {count}, type {kind}) not found in the execution history of '
@@ -162,8 +176,9 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
             "a step are not in the new run's history; restart() without from_step first."
         )
     previous: Any = {}
-    if MODIFIERS_MEMO in start.memo.fields:
-        previous = (await decode_payloads(client, [start.memo.fields[MODIFIERS_MEMO]]))[0] or {}
+    if MODIFIERS_MEMO in start.memo.fields:  # the first run's: testing mocks, an earlier plan
+        previous = (await client.data_converter.decode([start.memo.fields[MODIFIERS_MEMO]]))[0]
+        previous = previous or {}
     plan = Modifications.model_validate(previous)
     kept = {k for k, (eid, _, _) in results.items() if eid < target_id}
     plan.results = [r for r in plan.results if (r.step.name, r.step.index) not in kept]
@@ -181,13 +196,33 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
         StepSelector(name=n, index=c) for eid, n, c in sleeps if eid < target_id
     ]
     plan.events += [MockedEvent(type=t, payload=p) for eid, t, p in signals if eid < target_id]
+    memo: Any = plan.model_dump(mode="json")
+    if sensitive:
+        memo = await _sealed(client, memo)
     await _start_new_run(
         client,
         instance_id,
         events,
-        {MODIFIERS_MEMO: plan.model_dump(mode="json")},
+        {MODIFIERS_MEMO: memo},
         reason=f"tempflare restart from step {name!r}",
     )
+
+
+async def _sealed(client: Client, value: Any) -> Payload:
+    """``value`` as a memo payload that the codec encrypts: it carries sensitive outputs.
+
+    Raises:
+        SensitiveOutputError: The client's data converter encrypts nothing.
+    """
+    if not has_sensitive_codec(client.data_converter):
+        raise SensitiveOutputError(
+            "This restart carries sensitive step outputs, but the client's data converter "
+            "encrypts nothing: connect it with adapter.connect()."
+        )
+    payload = mark_sensitive(client.data_converter.payload_converter.to_payloads([value])[0])
+    codec = client.data_converter.payload_codec
+    assert codec is not None
+    return (await codec.encode([payload]))[0]
 
 
 async def _start_new_run(

@@ -68,7 +68,8 @@ class StepConfig:
     Attributes:
         retries: The retry policy; ``None`` keeps the defaults (5 retries, 10 s, exponential).
         timeout: The per-attempt timeout; ``None`` keeps the default of 10 minutes.
-        sensitive: ``"output"`` to redact the result from tempflare's logs.
+        sensitive: ``"output"`` to keep the result out of readable history: it is encrypted by
+            the codec that ``connect()`` installs, and ``steps()``/``subscribe()`` redact it.
         durability: ``"batched"`` to let this step's result reach the history with the next
             ones (faster, re-run after a worker crash); ``None`` keeps the workflow's choice.
     """

@@ -18,6 +18,8 @@ SEARCH_ATTRIBUTES: Final[dict[str, str]] = {
 STATUS_QUERY: Final = "tempflare.status"
 PAUSE_UPDATE: Final = "tempflare.pause"
 RESUME_UPDATE: Final = "tempflare.resume"
+#: Signal sent by ``terminate(rollback=True)`` just before its cancellation request.
+TERMINATE_SIGNAL: Final = "tempflare.terminate"
 
 #: The error type of a durable step attempt that reached a worker process without its callback,
 #: which hands it back to the workflow (see ``adapter.step``).
@@ -27,6 +29,9 @@ DEFAULT_NAMESPACE: Final = "default"
 DEFAULT_TASK_QUEUE: Final = "tempflare"
 DEFAULT_ADDRESS: Final = "localhost:7233"
 DEFAULT_UI_PORT: Final = 8233
+
+#: Memo key that each ``wait_for_event`` upserts when it ends, so history records the wait.
+STEP_RECORD_MEMO: Final = "tempflare.step"
 
 #: Memo key of the step modifiers (testing toolkit, restart from a step) an instance starts with.
 MODIFIERS_MEMO: Final = "tempflare.modifiers"

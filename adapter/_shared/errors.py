@@ -95,6 +95,15 @@ class WorkflowFatalError(TempflareError):
         self.name = "WorkflowFatalError"
 
 
+class WorkflowTerminatedError(TempflareError):
+    """The ``error`` a rollback handler receives when ``terminate(rollback=True)`` ended the run."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.name = "WorkflowTerminatedError"
+
+
 class InvalidValueError(TempflareError, ValueError):
     """A value handed to tempflare is not accepted; the message quotes it and says what is."""
 

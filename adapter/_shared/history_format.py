@@ -6,11 +6,14 @@ toolkit and tests read it.
 * A ``step.do`` attempt's activity id is ``<name>#<count>@<attempt>``: a regular activity for a
   durable step, a local-activity marker for a batched one.
 * A sleep's or event wait's timer summary is ``<name>``, or ``<name> #<count>`` after the first.
+* A rollback handler runs as a durable step named ``rollback: <name>``.
+* An event wait, when it ends, upserts the memo key ``tempflare.step`` with what it received.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +22,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 
 from .constants import STEP_ELSEWHERE
+
+#: The rollback of step ``x`` is a durable step named ``rollback: x`` (activity type and summary).
+ROLLBACK_PREFIX = "rollback: "
+
+#: A retry wait's timer summary: ``<step>: retry <n> of <limit> after <ms>ms``.
+RETRY_TIMER = re.compile(r"^.*: retry \d+ of \d+ after \d+ms$", re.DOTALL)
 
 #: The marker name sdk-core gives local-activity results.
 LOCAL_ACTIVITY_MARKER = "core_local_activity"

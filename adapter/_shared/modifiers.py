@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 from temporalio.exceptions import ApplicationError
 
 #: Returned by a step mock for an attempt that should run the real callback.
@@ -61,11 +61,16 @@ class Modifications(BaseModel):
     results: list[MockedResult] = []
     events: list[MockedEvent] = []
     event_timeouts: list[StepSelector] = []
+    _results_index: dict[tuple[str, int], MockedResult] | None = PrivateAttr(default=None)
 
     def step_mock(self, name: str, count: int) -> Callable[[int], Any] | None:
         """A function of the attempt number that replaces the callback, or ``None``."""
         slots = [s for s in self.attempt_slots if s.step.matches(name, count)]
-        result = next((r for r in self.results if r.step.matches(name, count)), None)
+        if self._results_index is None:  # a restart of a long instance holds many results
+            self._results_index = {}
+            for r in self.results:
+                self._results_index.setdefault((r.step.name, r.step.index), r)
+        result = self._results_index.get((name, count))
         if not slots and result is None:
             return None
 

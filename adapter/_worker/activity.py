@@ -35,6 +35,7 @@ from .._shared.errors import NonRetryableError, WorkflowFatalError, error_name
 from .._shared.modifiers import USE_CALLBACK
 from .._shared.registry import StepEntry, StepRegistry
 from .._shared.results import encode_step_result, is_engine_exception
+from .._shared.sensitive import mark_sensitive
 from .._shared.types import StepContext, StepInfo
 
 
@@ -70,12 +71,12 @@ async def _call(callback: Callable[..., Any], ctx: StepContext) -> Any:
     return result
 
 
-async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
+async def _run_attempt(entry: StepEntry, attempt: int, protected: bool) -> Payload:
     """Runs one attempt of a step callback (or its mock) and returns its stored result, in an
     OpenTelemetry span named after the step when OpenTelemetry is installed (a no-op without a
     tracer provider; with ``adapter.tracing`` it nests under the activity's span)."""
     if _otel_trace is None:
-        return await _attempt(entry, attempt)  # type: ignore[unreachable]
+        return await _attempt(entry, attempt, protected)  # type: ignore[unreachable]
     tracer = _otel_trace.get_tracer("tempflare")
     attributes: dict[str, str | int] = {
         "tempflare.step.name": entry.name,
@@ -83,10 +84,11 @@ async def _run_attempt(entry: StepEntry, attempt: int) -> Payload:
         "tempflare.step.attempt": attempt,
     }
     with tracer.start_as_current_span(entry.name, attributes=attributes):
-        return await _attempt(entry, attempt)
+        return await _attempt(entry, attempt, protected)
 
 
-async def _attempt(entry: StepEntry, attempt: int) -> Payload:
+async def _attempt(entry: StepEntry, attempt: int, protected: bool) -> Payload:
+    """Runs one attempt of a step callback (or its mock) and returns its stored result."""
     ctx = StepContext(
         attempt=attempt,
         step=StepInfo(name=entry.name, count=entry.count),
@@ -116,11 +118,23 @@ async def _attempt(entry: StepEntry, attempt: int) -> Payload:
         # user code never takes the worker down.
         raise ApplicationError(str(err), type=error_name(err)) from err
     try:
-        return encode_step_result(
+        payload = encode_step_result(
             activity.payload_converter(), entry.name, entry.count, result, entry.result_type
         )
     except WorkflowFatalError as err:
         raise ApplicationError(err.message, type=err.name, non_retryable=True) from None
+    if entry.config_view.get("sensitive") == "output":
+        if not protected:
+            raise ApplicationError(
+                f'Step "{entry.name}" is sensitive="output", but this worker\'s client encrypts '
+                "nothing: connect it with adapter.connect() (with the cryptography package, "
+                "pip install 'tempflare[sensitive]'), or give its data converter "
+                "adapter.SensitiveOutputCodec().",
+                type="WorkflowFatalError",
+                non_retryable=True,
+            )
+        mark_sensitive(payload)  # the codec encrypts it on its way out of this process
+    return payload
 
 
 @contextlib.contextmanager
@@ -149,8 +163,11 @@ def _heartbeating(timeout: timedelta | None) -> Iterator[None]:
         handle.cancel()
 
 
-def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
-    """Builds the dynamic activity that runs one attempt of a registered step callback."""
+def make_step_activity(registry: StepRegistry, *, protected: bool = False) -> Callable[..., Any]:
+    """Builds the dynamic activity that runs one attempt of a registered step callback.
+
+    ``protected``: the worker's data converter encrypts sensitive outputs.
+    """
 
     @activity.defn(dynamic=True)
     async def tempflare_step(args: Sequence[RawValue]) -> Any:
@@ -179,9 +196,9 @@ def make_step_activity(registry: StepRegistry) -> Callable[..., Any]:
                 non_retryable=True,
             )
         if info.is_local:
-            return RawValue(await _run_attempt(entry, attempt))
+            return RawValue(await _run_attempt(entry, attempt, protected))
         with _heartbeating(info.heartbeat_timeout):
-            return RawValue(await _run_attempt(entry, attempt))
+            return RawValue(await _run_attempt(entry, attempt, protected))
 
     return tempflare_step
 

@@ -30,9 +30,14 @@ from .._shared.constants import SEARCH_ATTRIBUTES
 from .._shared.durations import Duration
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._shared.errors import InvalidValueError, WrongTypeError
+from .._shared.sensitive import has_sensitive_codec
 from .._shared.validation import quote, validate_task_queue
 from .._workflow.callbacks import activity_definition
-from .._workflow.definition import WorkerRuntime, build_workflow_class
+from .._workflow.definition import (
+    DEFAULT_CONTINUE_AS_NEW_AFTER,
+    WorkerRuntime,
+    build_workflow_class,
+)
 from .activity import make_step_activity
 
 log = structlog.get_logger(__name__)
@@ -81,6 +86,7 @@ def create_worker(
     use_search_attributes: bool = True,
     durability: Durability = DEFAULT_DURABILITY,
     max_step_threads: int | None = None,
+    continue_as_new_after: int | None = DEFAULT_CONTINUE_AS_NEW_AFTER,
     **worker_options: Any,
 ) -> Worker:
     """Creates a Temporal worker for tempflare workflows.
@@ -109,6 +115,10 @@ def create_worker(
             workflow class (``durability=`` in its class statement) or a step config
             (``{"durability": ...}``) overrides it.
         max_step_threads: Threads for sync step callbacks and sync activities.
+        continue_as_new_after: A run continues as new, invisibly, at the first ``step.do``
+            called with nothing else under way once its history has this many events (or the
+            server suggests it); 10,000 by default, ``None`` never. See the README's "Long
+            instances".
         **worker_options: Passed to ``temporalio.worker.Worker``.
 
     Returns:
@@ -124,7 +134,17 @@ def create_worker(
         use_search_attributes=use_search_attributes,
         durability=durability,
         step_queue=step_queue,
+        continue_as_new_after=continue_as_new_after,
     )
+    if continue_as_new_after is not None and (
+        isinstance(continue_as_new_after, bool)
+        or not isinstance(continue_as_new_after, int)
+        or continue_as_new_after < 10
+    ):
+        raise InvalidValueError(
+            f"continue_as_new_after={continue_as_new_after!r} must be a whole number of history "
+            "events of at least 10, or None to never continue as new."
+        )
     if durability not in DURABILITIES:
         raise InvalidValueError(f"durability={durability!r} must be one of {list(DURABILITIES)}.")
     validate_task_queue(task_queue)
@@ -143,7 +163,9 @@ def create_worker(
         concurrent.futures.ThreadPoolExecutor(max_workers=max_step_threads),
     )
     envs = envs or {}
-    step_activity = make_step_activity(runtime.registry)
+    step_activity = make_step_activity(
+        runtime.registry, protected=has_sensitive_codec(client.data_converter)
+    )
     plugins = [
         *worker_options.pop("plugins", ()),
         _OwnStepQueue(step_queue, step_activity, worker_options["activity_executor"]),

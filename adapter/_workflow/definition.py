@@ -9,9 +9,11 @@ retrying.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from datetime import datetime
+from typing import Any, ClassVar, Final, Protocol
 
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributeKey
@@ -25,14 +27,16 @@ from .._shared.constants import (
     SCHEDULE_MEMO,
     SCHEDULED_START_TIME,
     STATUS_QUERY,
+    TERMINATE_SIGNAL,
 )
 from .._shared.durations import Duration
 from .._shared.entrypoint import WorkflowEntrypoint, validate_params
-from .._shared.errors import WrongTypeError, error_name
+from .._shared.errors import WorkflowTerminatedError, WrongTypeError, error_name
 from .._shared.modifiers import Modifications
 from .._shared.registry import StepRegistry
 from .._shared.results import encode_output, is_engine_exception
 from .._shared.types import InstanceStatus, ScheduleInfo, WorkflowEvent
+from .carry import CARRIED_MEMO, Carried
 from .state import InstanceState
 from .step import WorkflowStep
 
@@ -55,6 +59,11 @@ class StepModifiers(Protocol):
         """Whether this event wait times out at once."""
 
 
+#: Events after which a run continues as new: well below Temporal's 51,200-event limit, and a
+#: history a worker replays quickly after a cache eviction.
+DEFAULT_CONTINUE_AS_NEW_AFTER: Final = 10_000
+
+
 @dataclass
 class WorkerRuntime:
     """What every workflow and step of one worker shares: env, step registry and options."""
@@ -68,6 +77,8 @@ class WorkerRuntime:
     #: This worker process's own task queue, where durable steps go when another worker got
     #: them (see ``WorkflowStep._durable_attempt``); ``None`` outside a worker (replay).
     step_queue: str | None = None
+    #: History events after which a run continues as new (see ``carry.py``); ``None``: never.
+    continue_as_new_after: int | None = None
 
     def activity_type_for(self, step_name: str) -> str:
         """The local-activity type of a step: its name, unless a registered activity owns it."""
@@ -100,10 +111,22 @@ class TempflareWorkflow:
             self._modifiers = self.runtime.load_modifiers()
         except Exception as err:  # reported by run(), which fails the run instead of the task
             self._setup_error = err
-        for mocked in self._modifiers.events if self._modifiers else []:
-            self._state.receive_event(mocked.type, mocked.payload)
+        self._carried: Carried | None = None
+        try:
+            self._carried = Carried.from_memo(workflow.memo_value(CARRIED_MEMO, None))
+        except Exception as err:
+            self._setup_error = err
+        if self._carried is not None and self._carried.runs:
+            # A continued-as-new run: every event the earlier runs received, in order, with
+            # its time (the restart plan's and the testing toolkit's among them).
+            for event_type, payload, when in self._carried.events:
+                self._state.receive_event(event_type, payload, datetime.fromisoformat(when))
+        else:
+            for mocked in self._modifiers.events if self._modifiers else []:
+                self._state.receive_event(mocked.type, mocked.payload)
 
     async def _execute(self, params: Any) -> Any:
+        step: WorkflowStep | None = None
         try:
             if self._setup_error is not None:
                 raise self._setup_error
@@ -117,23 +140,40 @@ class TempflareWorkflow:
                 schedule=_schedule_of(info),
             )
             step = WorkflowStep(
-                self._state, self.runtime, self._modifiers, durability=self.entry_cls.durability
+                self._state,
+                self.runtime,
+                self._modifiers,
+                durability=self.entry_cls.durability,
+                carried=self._carried,
+                params=params,
             )
             entry = self.entry_cls(self.runtime.env)
             output = encode_output(await entry.run(event, step))
         except workflow.NondeterminismError:
             raise
-        except ApplicationError as err:
-            self._finish(InstanceStatus.ERRORED)
-            raise ApplicationError(
-                err.message, *err.details, type=err.type, non_retryable=True
-            ) from err
         except BaseException as err:
             if is_engine_exception(err):
+                if (
+                    step is not None
+                    and self._state.rollback_on_cancel
+                    and isinstance(err, asyncio.CancelledError)
+                ):
+                    # terminate(rollback=True): a Temporal cancellation request. Roll back, then
+                    # let the run end cancelled, which status() reports as terminated.
+                    await step.roll_back(
+                        WorkflowTerminatedError("The instance was terminated with rollback.")
+                    )
+                    self._finish(InstanceStatus.TERMINATED)
                 raise  # the worker cancelling or evicting this run, or a continue-as-new
             # Any other exception, KeyboardInterrupt and SystemExit included, is the user's: it
-            # ends the instance, never the worker.
+            # ends the instance (after the rollbacks of its completed steps), never the worker.
+            if step is not None:
+                await step.roll_back(err)
             self._finish(InstanceStatus.ERRORED)
+            if isinstance(err, ApplicationError):
+                raise ApplicationError(
+                    err.message, *err.details, type=err.type, non_retryable=True
+                ) from err
             raise ApplicationError(str(err), type=error_name(err), non_retryable=True) from err
         self._finish(InstanceStatus.COMPLETE)
         return output
@@ -169,6 +209,12 @@ class TempflareWorkflow:
     @workflow.signal(name=PAUSE_UPDATE)
     def _pause_signal(self) -> None:
         self._state.request_pause()
+
+    @workflow.signal(name=TERMINATE_SIGNAL)
+    def _terminate_signal(self, options: dict[str, Any] | None = None) -> None:
+        if (options or {}).get("rollback"):
+            self._state.rollback_on_cancel = True
+            self._state.resume()  # a paused instance rolls back too
 
     @workflow.signal(name=RESUME_UPDATE)
     def _resume_signal(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -48,7 +49,13 @@ class InstanceState:
     #: Names of the sleeps, event waits and retry waits under way, oldest first.
     waits: list[str] = field(default_factory=list)
     current_step: str | None = None
+    #: The rollback handlers are running (after an error, or terminate with rollback).
+    rolling_back: bool = False
+    #: ``terminate(rollback=True)`` asked for the rollbacks before the cancellation it sends.
+    rollback_on_cancel: bool = False
     final_status: InstanceStatus | None = None
+    #: Every event received, in order, as ``(type, payload, ISO time)``: carried to a new run.
+    received: list[tuple[str, Any, str]] = field(default_factory=list)
     _written: tuple[str, ...] | None = None
     _owner: object = field(default=None, init=False, repr=False)
 
@@ -61,6 +68,8 @@ class InstanceState:
         """The Cloudflare status this run is in now."""
         if self.final_status is not None:
             return self.final_status
+        if self.rolling_back and not self.holding:
+            return InstanceStatus.ROLLING_BACK
         if self.paused:
             return InstanceStatus.PAUSED
         if self.pause_requested:
@@ -97,7 +106,11 @@ class InstanceState:
         workflow.set_current_details(f"{details} · step `{label}`" if label else details)
         if status.is_final or not self.use_search_attributes:
             return  # a closed run's status comes from Temporal's own execution status
-        key = (status.value,) if status is InstanceStatus.RUNNING else (status.value, label)
+        key = (
+            (status.value,)
+            if status in (InstanceStatus.RUNNING, InstanceStatus.ROLLING_BACK)
+            else (status.value, label)
+        )
         if key == self._written:
             return
         self._written = key
@@ -105,10 +118,15 @@ class InstanceState:
             [_STATUS_KEY.value_set(status.value), _STEP_KEY.value_set(label)]
         )
 
-    def receive_event(self, event_type: str, payload: Any) -> None:
-        """Buffers an event, then hands it to the oldest waiter of its type, if any."""
+    def receive_event(self, event_type: str, payload: Any, when: datetime | None = None) -> None:
+        """Buffers an event, then hands it to the oldest waiter of its type, if any.
+
+        ``when``: the time an earlier run received it (continue-as-new); now otherwise.
+        """
+        timestamp = when or workflow.now()
+        self.received.append((event_type, payload, timestamp.isoformat()))
         self.buffer[event_type].append(
-            WorkflowStepEvent(payload=payload, timestamp=workflow.now(), type=event_type)
+            WorkflowStepEvent(payload=payload, timestamp=timestamp, type=event_type)
         )
         self.dispatch(event_type)
 

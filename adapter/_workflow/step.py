@@ -14,10 +14,11 @@ Everything here executes in workflow code and must stay deterministic: time come
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -26,13 +27,14 @@ from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 from .._shared.config import (
     Durability,
+    ResolvedStepConfig,
     StepConfig,
     coerce_delay_result,
     default_step_config,
     resolve_step_config,
     retry_delay,
 )
-from .._shared.constants import STEP_ELSEWHERE
+from .._shared.constants import STEP_ELSEWHERE, STEP_RECORD_MEMO
 from .._shared.durations import Duration, parse_duration, to_millis
 from .._shared.errors import (
     InvalidDurationError,
@@ -42,12 +44,15 @@ from .._shared.errors import (
     WorkflowStepError,
     WorkflowTimeoutError,
 )
-from .._shared.history_format import attempt_id, timer_label
+from .._shared.history_format import ROLLBACK_PREFIX, attempt_id, timer_label
 from .._shared.registry import StepEntry
+from .._shared.sensitive import Sealed
 from .._shared.types import StepContext, StepInfo, WorkflowStepEvent
 from .._shared.validation import quote, validate_event_type, validate_step_name
 from .callbacks import activity_definition, return_type
+from .carry import CARRIED_MEMO, Carried
 from .decorated import DecoratedStep, StepDecorator, with_decorator_form
+from .rollback import CompletedStep, rollback_callback, split_rollback_options
 from .state import InstanceState, Waiter
 
 if TYPE_CHECKING:
@@ -83,6 +88,8 @@ class WorkflowStep:
         modifiers: StepModifiers | None = None,
         *,
         durability: Durability | None = None,
+        carried: Carried | None = None,
+        params: Any = None,
     ) -> None:
         """Created by tempflare's workflow for each run; not by user code."""
         self._state = state
@@ -90,6 +97,14 @@ class WorkflowStep:
         self._mods = modifiers
         self._durability = durability or runtime.durability
         self._counts: dict[tuple[str, str], int] = {}
+        #: Every ``step.do`` call so far, in start order: the rollback order's reference.
+        self._started = 0
+        #: The completed steps that have a rollback handler (see :meth:`roll_back`).
+        self._completed: list[CompletedStep] = []
+        #: What earlier runs of this instance did (continue-as-new), and what this one has.
+        self._carried = carried or Carried()
+        self._done = Carried(runs=self._carried.runs)
+        self._params = params
 
     def _next_count(self, kind: str, name: str) -> int:
         count = self._counts.get((kind, name), 0) + 1
@@ -131,8 +146,22 @@ class WorkflowStep:
     def do(self, function: Callable[..., Any], /) -> DecoratedStep: ...
 
     @with_decorator_form  # step.do(...) without a callback: see decorated.py
-    async def do(self, name: str, *args: Any) -> Any:
+    async def do(
+        self,
+        name: str,
+        *args: Any,
+        rollback: Callable[..., Any] | None = None,
+        rollback_config: StepConfig | Mapping[str, Any] | None = None,
+        rollbackConfig: StepConfig | Mapping[str, Any] | None = None,
+    ) -> Any:
         """Runs a durable step: ``step.do(name, callback)`` or ``step.do(name, config, callback)``.
+
+        ``rollback=`` (and ``rollback_config=`` with ``retries`` and ``timeout`` only), or
+        Cloudflare's trailing options ``step.do(name, [config], callback, {"rollback": fn,
+        "rollbackConfig": {...}})``, give the step a saga compensation: when an error escapes
+        ``run()`` (or on ``terminate(rollback=True)``), the handlers of the completed steps run
+        in reverse start order, each as a durable step named ``rollback: <name>``, called with
+        the keyword arguments it accepts among ``ctx``, ``error`` and ``output``.
 
         The callback is an inline closure, sync or async, that may take one argument, the
         :class:`~adapter.types.StepContext`. A sync callback runs in a worker thread. A registered
@@ -155,6 +184,9 @@ class WorkflowStep:
             StepConfigError: The name or config is invalid.
         """
         validate_step_name(name)
+        args, rollback, rollback_cfg = split_rollback_options(
+            name, args, rollback, rollback_config, rollbackConfig
+        )
         if len(args) == 1:
             config, callback = None, args[0]
         elif len(args) == 2:
@@ -167,6 +199,8 @@ class WorkflowStep:
         if not callable(callback):
             raise StepConfigError(f'Step "{name}" requires a callback function, got {callback!r}.')
         count = self._next_count("do", name)
+        self._started += 1
+        started = self._started
         if config is None:
             cfg = default_step_config(self._runtime.default_retry_delay)
         else:
@@ -182,6 +216,36 @@ class WorkflowStep:
                     "them with functools.partial(fn, *args), not keywords "
                     f"{sorted(callback.keywords)}."
                 )
+        step_key = (name, count)
+        if step_key in self._carried.results or step_key in self._carried.errors:
+            return self._from_earlier_run(
+                step_key, result_type, cfg.sensitive, rollback, rollback_cfg, started
+            )
+        if self._should_continue_as_new():
+            self._continue_as_new()
+        try:
+            result = await self._run_do(name, count, cfg, callback, remote, result_type)
+        except (NonRetryableError, WorkflowStepError, WorkflowFatalError) as err:
+            self._done.errors[step_key] = _error_record(err)
+            raise
+        self._done.results[step_key] = result
+        self._done.sensitive |= cfg.sensitive
+        if rollback is not None:
+            self._completed.append(
+                CompletedStep(started, name, count, result, rollback, rollback_cfg)
+            )
+        return result
+
+    async def _run_do(
+        self,
+        name: str,
+        count: int,
+        cfg: ResolvedStepConfig,
+        callback: _Callback,
+        remote: Any,
+        result_type: Any,
+    ) -> Any:
+        """Runs a ``step.do`` to its outcome: attempts, retry waits, Cloudflare's errors."""
         key = f"{name}#{count}"
         state = self._state
         run_id = workflow.info().run_id
@@ -289,9 +353,11 @@ class WorkflowStep:
             f'Sleep "{name}" of {quote(duration)}',
             "split it into several sleeps or use sleep_until",
         )
-        if self._mods and self._mods.sleeps_disabled(name, count):
-            return
-        await self._timer(delta, timer_label(name, count), step=name)
+        if (name, count) not in self._carried.sleeps and not (
+            self._mods and self._mods.sleeps_disabled(name, count)
+        ):
+            await self._timer(delta, timer_label(name, count), step=name)
+        self._done.sleeps.add((name, count))
 
     async def sleep_until(self, name: str, when: datetime | int | float) -> None:
         """Sleeps until an aware ``datetime`` or epoch milliseconds; a past time returns at once.
@@ -327,9 +393,13 @@ class WorkflowStep:
             f'sleep_until "{name}" to {target.isoformat()}',
             "sleep in several steps",
         )
-        if remaining <= timedelta(0) or (self._mods and self._mods.sleeps_disabled(name, count)):
-            return
-        await self._timer(remaining, timer_label(name, count), step=name)
+        if not (
+            remaining <= timedelta(0)
+            or (name, count) in self._carried.sleeps
+            or (self._mods and self._mods.sleeps_disabled(name, count))
+        ):
+            await self._timer(remaining, timer_label(name, count), step=name)
+        self._done.sleeps.add((name, count))
 
     sleepUntil = sleep_until
 
@@ -397,20 +467,148 @@ class WorkflowStep:
             f'waitForEvent "{name}" timeout of {quote(timeout)}',
             "wait in several steps",
         )
-        if self._mods and self._mods.event_timeout_forced(name, count):
+        key = (name, count)
+        if key in self._carried.timeouts or (
+            self._mods and self._mods.event_timeout_forced(name, count)
+        ):
+            self._done.waits.add(key)
+            self._done.timeouts.add(key)
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
         waiter = Waiter()
+        started = workflow.now()
         self._state.waiters[event_type].append(waiter)
         self._state.dispatch(event_type)
         await self._timer(
             delta, timer_label(name, count), step=name, done=lambda: waiter.event is not None
         )
-        if waiter.event is None:
+        got = waiter.event
+        self._done.waits.add(key)
+        if got is None:
+            self._done.timeouts.add(key)
+        # One memo upsert records the wait in history (the step-output API reads it): a wait
+        # answered from the buffer has no timer of its own, and a timer does not say whether it
+        # was a sleep or an event wait.
+        if key not in self._carried.waits:  # an earlier run recorded it
+            workflow.upsert_memo(
+                {
+                    STEP_RECORD_MEMO: {
+                        "type": "waitForEvent",
+                        "name": name,
+                        "count": count,
+                        "eventType": event_type,
+                        "start": started.isoformat(),
+                        "timedOut": got is None,
+                        "output": None if got is None else _event_output(got),
+                    }
+                }
+            )
+        if got is None:
             self._state.waiters[event_type].remove(waiter)
             raise WorkflowTimeoutError(f"Execution timed out after {to_millis(delta)}ms", step=name)
-        return waiter.event
+        return got
 
     waitForEvent = wait_for_event
+
+    # ------------------------------------------------------------------- continue-as-new
+
+    def _from_earlier_run(
+        self,
+        key: tuple[str, int],
+        result_type: Any,
+        sensitive: bool,
+        rollback: Callable[..., Any] | None,
+        rollback_cfg: Mapping[str, Any] | None,
+        started: int,
+    ) -> Any:
+        """A ``step.do`` that an earlier run of this instance completed: its outcome, at once."""
+        if key in self._carried.errors:
+            self._done.errors[key] = self._carried.errors[key]
+            raise _error_from_record(key[0], self._carried.errors[key])
+        value = self._carried.results[key]
+        self._done.results[key] = value
+        self._done.sensitive |= sensitive
+        if result_type is not None:
+            converter = workflow.payload_converter()
+            value = converter.from_payloads(converter.to_payloads([value]), [result_type])[0]
+        if rollback is not None:
+            self._completed.append(
+                CompletedStep(started, key[0], key[1], value, rollback, rollback_cfg)
+            )
+        return value
+
+    def _should_continue_as_new(self) -> bool:
+        """Whether this run should hand over to a new one now: its history is long, and nothing
+        is under way that a new run could not pick up from the carried state."""
+        after = self._runtime.continue_as_new_after
+        if after is None:
+            return False
+        info = workflow.info()
+        if not (info.is_continue_as_new_suggested() or info.get_current_history_length() >= after):
+            return False
+        state = self._state
+        return (
+            state.in_flight == 0
+            and not state.waits
+            and not state.holding
+            and not state.rolling_back
+            and not any(state.waiters.values())
+            and workflow.all_handlers_finished()
+        )
+
+    def _continue_as_new(self) -> NoReturn:
+        """Continues as new, carrying what this run and the earlier ones did (see carry.py)."""
+        done = self._done
+        done.events = list(self._state.received)
+        converter = workflow.payload_converter()
+        done.results = {
+            k: json.loads(converter.to_payloads([v])[0].data) if v is not None else None
+            for k, v in done.results.items()
+        }
+        memo: dict[str, Any] = {}
+        for key, raw in workflow.memo().items():
+            if key in (STEP_RECORD_MEMO, CARRIED_MEMO):
+                continue
+            memo[key] = Sealed(raw) if done.sensitive else raw
+        carried = done.to_memo()
+        memo[CARRIED_MEMO] = Sealed(carried) if done.sensitive else carried
+        workflow.continue_as_new(
+            self._params,
+            memo=memo,
+            search_attributes=workflow.info().typed_search_attributes,
+        )
+
+    # ----------------------------------------------------------------------------- rollback
+
+    async def roll_back(self, error: BaseException) -> None:
+        """Runs the rollback handlers of the completed steps, in reverse step-start order.
+
+        Each runs as a durable step (a regular activity, whatever the step mode) named
+        ``rollback: <name>`` with its own retries and timeout (``rollback_config``; Cloudflare's
+        defaults otherwise). A handler that still fails after
+        its retries is logged in history as a failed step; the others run all the same, and the
+        instance then ends with the original error.
+        """
+        pending = sorted(self._completed, key=lambda c: c.started, reverse=True)
+        self._completed = []
+        if not pending:
+            return
+        self._state.rolling_back = True
+        self._state.publish()
+        for done in pending:
+            try:
+                # Always a regular activity: recorded as it completes, and the rollingBack
+                # status reaches the server before it runs, in batched mode too.
+                await self.do(
+                    f"{ROLLBACK_PREFIX}{done.name}"[:256],
+                    {**(done.rollback_config or {}), "durability": "durable"},
+                    rollback_callback(done, error),
+                )
+            except (WorkflowStepError, NonRetryableError, WorkflowFatalError):
+                workflow.logger.warning(
+                    "Rollback of step %r (count %d) failed; the others still run",
+                    done.name,
+                    done.count,
+                )
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -506,6 +704,38 @@ def _reroute(err: ActivityError) -> Literal["own queue", "any worker"] | None:
     if isinstance(cause, CancelledError):
         return "any worker"  # the worker shut down; this workflow never cancels a step
     return None
+
+
+def _error_record(err: Exception) -> tuple[str, str, bool]:
+    """A step's final error as carried to the next run: ``(name, message, non-retryable)``."""
+    if isinstance(err, WorkflowFatalError):
+        return (err.name, err.message, True)
+    if isinstance(err, NonRetryableError):
+        return (err.name, err.message, True)
+    assert isinstance(err, WorkflowStepError)
+    return (err.name, err.message, False)
+
+
+def _error_from_record(step: str, record: tuple[str, str, bool]) -> Exception:
+    """The error an earlier run's step raised, raised again by the run that carries it."""
+    name, message, non_retryable = record
+    if non_retryable:
+        if name == WorkflowFatalError.__name__:
+            return WorkflowFatalError(message)
+        return NonRetryableError(message, name=name)
+    if name == WorkflowTimeoutError.__name__:
+        return WorkflowTimeoutError(message, step=step)
+    return WorkflowStepError(message, name=name, step=step)
+
+
+def _event_output(event: WorkflowStepEvent[Any]) -> dict[str, Any]:
+    """A received event as the step-output API shows it: Cloudflare's ``{payload, timestamp,
+    type}``."""
+    return {
+        "payload": event.payload,
+        "timestamp": event.timestamp.isoformat(),
+        "type": event.type,
+    }
 
 
 def _within_a_year(delta: timedelta, what: str, fix: str) -> timedelta:

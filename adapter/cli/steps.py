@@ -18,7 +18,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from .._client.restart import decode_payloads, decode_summaries
+from .._client.history import decode_payloads, decode_summaries
 from .._shared.history_format import (
     attempt_outcomes,
     local_activity_marker,

@@ -19,7 +19,7 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import WorkflowExecutionStatus
 
 from .._client.client import Workflow, WorkflowInstance, register_start_hook
-from .._client.restart import decode_payloads
+from .._client.history import decode_payloads
 from .._shared.constants import MODIFIERS_MEMO
 from .._shared.errors import TempflareError
 from .._shared.history_format import attempt_outcomes

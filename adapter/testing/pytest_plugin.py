@@ -24,11 +24,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from .._client.client import Workflow
-from .._client.connection import connect
+from .._client.connection import connect, data_converter
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._worker.worker import create_worker, ensure_search_attributes
 from ..devserver import dev_server_extra_args, ensure_temporal_cli
@@ -72,7 +71,7 @@ async def tempflare_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflo
             # Provisioned by tempflare: the SDK's own download cannot reach GitHub everywhere.
             dev_server_existing_path=str(await asyncio.to_thread(ensure_temporal_cli)),
             dev_server_extra_args=dev_server_extra_args(),
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(),
             dev_server_startup_timeout=timedelta(seconds=60),
         )
     try:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from filelock import FileLock
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from .._client.connection import data_converter
 from .._shared.errors import TempflareError
 from ..devserver import _cache_root
 
@@ -137,7 +137,7 @@ def _install_maven() -> str:
 async def start_time_skipping(**options: Any) -> WorkflowEnvironment:
     """``WorkflowEnvironment.start_time_skipping`` on the cached Java test server, with
     tempflare's data converter unless ``data_converter=`` is given."""
-    options.setdefault("data_converter", pydantic_data_converter)
+    options.setdefault("data_converter", data_converter())
     options.setdefault("test_server_startup_timeout", timedelta(seconds=60))
     return await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(await asyncio.to_thread(ensure_test_server)), **options

@@ -13,7 +13,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from adapter import InvalidValueError, TempflareClientError, TempflareError, connect
+from adapter import (
+    InvalidValueError,
+    SensitiveOutputCodec,
+    TempflareClientError,
+    TempflareError,
+    connect,
+)
 from adapter._client.connection import (
     ConnectionConfigError,
     TemporalConnectionError,
@@ -229,9 +235,12 @@ async def test_connect_from_the_environment(
     assert _address(client) == _address(tempflare_client)
     assert client.namespace == "default"
     assert await _namespace_of(client) == "default"
-    assert client.data_converter.payload_converter_class is (
-        pydantic_data_converter.payload_converter_class
+    # pydantic JSON, plus the codec that encrypts sensitive step outputs
+    assert issubclass(
+        client.data_converter.payload_converter_class,
+        pydantic_data_converter.payload_converter_class,
     )
+    assert isinstance(client.data_converter.payload_codec, SensitiveOutputCodec)
 
 
 @pytest.mark.server

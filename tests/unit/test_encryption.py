@@ -106,3 +106,22 @@ def test_codec_server_encodes_decodes_and_answers_cors() -> None:
             assert response.headers["Access-Control-Allow-Origin"] is None
     finally:
         server.stop()
+
+
+async def test_the_data_converter_chains_sensitive_outputs_and_encryption() -> None:
+    """With a key configured, every payload is encrypted once more after the sensitive-output
+    codec: decoding runs the codecs in reverse and gives the value back."""
+    from adapter._client.connection import CodecChain, data_converter
+    from adapter._shared.sensitive import SensitiveOutputCodec
+
+    converter = data_converter(EncryptionCodec({"k1": OLD}))
+    chain = converter.payload_codec
+    assert isinstance(chain, CodecChain)
+    assert [type(c) for c in chain.codecs] == [SensitiveOutputCodec, EncryptionCodec]
+    (encoded,) = await converter.encode([{"card": "4242"}])
+    assert b"4242" not in encoded.SerializeToString()
+    assert encoded.metadata["encryption-key-id"] == b"k1"
+    assert await converter.decode([encoded]) == [{"card": "4242"}]
+    # without a key, only the sensitive-output codec (which leaves unmarked payloads alone)
+    plain = data_converter()
+    assert isinstance(plain.payload_codec, SensitiveOutputCodec)

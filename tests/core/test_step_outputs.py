@@ -1,0 +1,101 @@
+"""instance.steps() on the real server: every step from history with its type, attempts, times and
+output, in both step modes; sensitive="output" keeps a result out of the API and out of readable
+history (encrypted by the codec) while the workflow still gets it, across restart from a step."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
+
+from ..helpers import eventually
+
+pytestmark = pytest.mark.server
+
+SECRET = "s3cr3t-t0ken-42"
+FLAKY: Counter[str] = Counter()
+
+
+class Outputs(WorkflowEntrypoint[None, dict]):
+    async def run(self, event: WorkflowEvent[dict], step: WorkflowStep) -> Any:
+        iid = event.instance_id
+        fetched = await step.do("fetch", lambda: {"a": 1})
+        secret = await step.do("secret", {"sensitive": "output"}, lambda: SECRET)
+
+        def flaky() -> str:
+            FLAKY[iid] += 1
+            if FLAKY[iid] == 1:
+                raise RuntimeError("first try fails")
+            return "ok"
+
+        await step.do("flaky", {"retries": {"limit": 1, "delay": 10}}, flaky)
+        await step.sleep("nap", 100)
+        got = await step.wait_for_event("approval", type="approve", timeout="1 minute")
+        return {"fetched": fetched, "secret_len": len(secret), "event": got.payload}
+
+
+@pytest.mark.parametrize("durability", ["durable", "batched"])
+async def test_steps_lists_every_step_with_attempts_and_outputs(
+    tempflare_worker: Any, durability: str
+) -> None:
+    async with tempflare_worker(Outputs, durability=durability) as binding:
+        instance = await binding.create(id=f"outputs-{durability}", params={})
+        await eventually(
+            instance.steps,
+            lambda s: (
+                any(x.type == "waitForEvent" for x in s)
+                or (any(x.type == "sleep" and x.end for x in s))
+            ),
+        )
+        await instance.send_event("approve", {"by": "ann"})
+        result = await instance.handle.result()
+        steps = await instance.steps()
+    assert result == {"fetched": {"a": 1}, "secret_len": len(SECRET), "event": {"by": "ann"}}
+    assert [(s.type, s.name, s.count) for s in steps] == [
+        ("do", "fetch", 1),
+        ("do", "secret", 1),
+        ("do", "flaky", 1),
+        ("sleep", "nap", 1),
+        ("waitForEvent", "approval", 1),
+    ]
+    fetch, secret, flaky, nap, approval = steps
+    assert fetch.output == {"a": 1} and fetch.success and len(fetch.attempts) == 1
+    assert fetch.start and fetch.end and fetch.duration_ms is not None and fetch.duration_ms >= 0
+    # the workflow got the secret (its length is in the output), the API never shows it
+    assert secret.output is None and secret.output_redacted and secret.success
+    assert [a.error.name if a.error else None for a in flaky.attempts] == ["RuntimeError", None]
+    assert flaky.output == "ok" and flaky.attempts[0].end and flaky.attempts[1].start
+    assert nap.success and nap.duration_ms is not None and nap.duration_ms >= 90
+    assert approval.output["payload"] == {"by": "ann"} and approval.output["type"] == "approve"
+    # out of readable history: no event of the run holds the secret in clear
+    history = await instance.handle.fetch_history()
+    assert all(SECRET.encode() not in e.SerializeToString() for e in history.events)
+
+
+async def test_sensitive_output_stays_encrypted_across_restart_from_a_step(
+    tempflare_worker: Any,
+) -> None:
+    async with tempflare_worker(Outputs) as binding:
+        instance = await binding.create(id="outputs-restart", params={})
+        await instance.send_event("approve", {"by": "bo"})
+        first = await instance.handle.result()
+        await instance.restart(from_step={"name": "flaky"})
+        await instance.send_event("approve", {"by": "cy"})
+        again = await instance.handle.result()
+        steps = await instance.steps()
+        history = await instance.handle.fetch_history()
+    assert first["secret_len"] == again["secret_len"] == len(SECRET)
+    assert again["event"] == {"by": "bo"}  # events before the step are delivered again
+    assert all(SECRET.encode() not in e.SerializeToString() for e in history.events)
+    secret = next(s for s in steps if s.name == "secret")
+    assert secret.output is None and secret.output_redacted
+
+
+async def test_steps_of_an_unknown_instance(tempflare_client: Any, task_queue: str) -> None:
+    from adapter import InstanceNotFoundError, WorkflowInstance
+
+    with pytest.raises(InstanceNotFoundError):
+        await WorkflowInstance(tempflare_client, "no-such-instance-xyz").steps()
