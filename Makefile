@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench crash-test worker
+.PHONY: run test lint bench crash-test worker test-cluster cluster-up cluster-down cluster-status
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -34,3 +34,19 @@ bench: $(STAMP)
 # make crash-test ARGS="--instances 1000 --durability batched"
 crash-test: $(STAMP)
 	$(VENV)/bin/python bench/crash_test.py $(ARGS)
+
+# The local production-shaped cluster (cluster/local.py): PostgreSQL, the persistence and SQL
+# visibility schemas, and one frontend, two history, one matching and one worker service process.
+# test-cluster brings a fresh one up, runs the cluster tests on it (pytest args via ARGS) and
+# tears it down; the server is built once with `go install` into ~/.cache/tempflare.
+test-cluster: $(STAMP)
+	$(VENV)/bin/python -m cluster test $(ARGS)
+
+cluster-up: $(STAMP)
+	$(VENV)/bin/python -m cluster up
+
+cluster-down: $(STAMP)
+	$(VENV)/bin/python -m cluster down
+
+cluster-status: $(STAMP)
+	$(VENV)/bin/python -m cluster status
