@@ -17,8 +17,11 @@ run: $(STAMP)
 worker: $(STAMP)
 	$(VENV)/bin/python worker.py
 
+# Without ARGS, the whole suite also runs the cluster tests on a fresh local cluster (test-cluster
+# below: ~3 min, plus ~3 min to build the server once).
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(ARGS)
+	$(if $(strip $(ARGS)),,$(VENV)/bin/python -m cluster test)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -423,8 +423,8 @@ class LocalCluster:
             f"{self.pg_port}; logs in {self.run_dir})"
         )
 
-    def down(self) -> None:
-        """Stops every process recorded in ``cluster.json`` and deletes the run folder."""
+    def down(self, *, keep_files: bool = False) -> None:
+        """Stops every process recorded in ``cluster.json``; deletes the run folder unless kept."""
         state = self._load()
         if state is not None:
             self.pids = {**state.pids, **self.pids}
@@ -434,7 +434,10 @@ class LocalCluster:
             self.stop(name)
         if self._pg_bin is not None and (self.pg_data / "PG_VERSION").exists():
             self._pg_ctl("stop", "-m", "fast", check=False)
-        shutil.rmtree(self.run_dir, ignore_errors=True)
+        if keep_files:
+            self.state_file.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def attach(self) -> None:
         """Adopts the cluster that ``up`` (maybe another process) recorded in the run folder."""
@@ -835,11 +838,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop the cluster and delete its data")
     sub.add_parser("status", help="print the recorded cluster and whether its processes live")
     sub.add_parser("build", help="only build (or find) the cached server binaries and PostgreSQL")
-    test = sub.add_parser(
-        "test", help="up, run the cluster tests (pytest; extra args are passed on), down"
-    )
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    sub.add_parser("test", help="up, run the cluster tests (other args go to pytest), down")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.pytest_args = unknown
 
     if args.command == "test":
         return _test(args)
