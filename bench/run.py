@@ -36,6 +36,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -169,15 +170,19 @@ async def main(
 ) -> int:
     if not cluster:
         return await _main(selected, opts, json_path, await start_server(), "dev server")
-    # The local production-shaped cluster (cluster/local.py), fresh for the run.
-    local = LocalCluster(base_port=free_base_port())
-    await asyncio.to_thread(local.up)
-    try:
-        client = await connect(local.address)
-        env = WorkflowEnvironment.from_client(client)
-        return await _main(selected, opts, json_path, env, "local cluster (PostgreSQL, 5 services)")
-    finally:
-        await asyncio.to_thread(local.down)
+    # The local production-shaped cluster (cluster/local.py), fresh for the run, in a folder of
+    # its own (not the default one `make cluster-up` uses).
+    with tempfile.TemporaryDirectory(prefix="tempflare-bench-cluster-") as scratch:
+        os.chmod(scratch, 0o755)  # PostgreSQL runs as the `postgres` user when we are root
+        local = LocalCluster(Path(scratch) / "cluster", base_port=free_base_port())
+        await asyncio.to_thread(local.up)
+        try:
+            client = await connect(local.address)
+            env = WorkflowEnvironment.from_client(client)
+            server = "local cluster (PostgreSQL, 5 service processes)"
+            return await _main(selected, opts, json_path, env, server)
+        finally:
+            await asyncio.to_thread(local.down)
 
 
 async def _main(
