@@ -18,6 +18,13 @@ the step's result (a durability violation), steps in flight at each kill, lost o
 events, and failed workflow tasks (TMPRL1100 is nondeterminism). The figures also go to a JSON
 file (``--json``).
 
+``--cluster`` runs it on the local production-shaped cluster instead (cluster/local.py:
+PostgreSQL, one frontend, two history, one matching and one worker service process), brought up
+fresh on a free port block and torn down after. Its ``--server-kills`` (default 3) are then the
+faults a cluster has, in turn: a history service SIGKILLed and restarted, the frontend restarted,
+PostgreSQL crashed (immediate shutdown) and restarted. The worker is not killed with them; it
+rides them out.
+
 The workflow::
 
     A (async) -> sleep 200-500 ms -> B (sync, fails its first attempt, retried after 100 ms)
@@ -85,6 +92,7 @@ from adapter import (
 )
 from adapter._shared.history_format import local_activity_marker, parse_attempt_id
 from adapter.devserver import DevServer, find_free_port
+from cluster.local import LocalCluster, free_base_port
 
 T = TypeVar("T")
 
@@ -380,6 +388,7 @@ class RunState:
     create_errors: dict[str, str] = field(default_factory=dict)
     kills: list[dict[str, Any]] = field(default_factory=list)
     server_restarts: list[dict[str, float]] = field(default_factory=list)
+    cluster_faults: list[dict[str, Any]] = field(default_factory=list)
     open_count: int | None = None
 
 
@@ -387,7 +396,7 @@ class Driver:
     def __init__(
         self,
         args: argparse.Namespace,
-        server: DevServer,
+        server: DevServer | LocalCluster,
         worker: WorkerProcess,
         ledger: Ledger,
         plan: Plan,
@@ -486,8 +495,27 @@ class Driver:
             self.state.kills.append({"kind": kind, "pid": pid, "at": at, "t": self.elapsed()})
             self.ledger.kill(kind, pid, at)
 
+    def cluster_fault(self, cluster: LocalCluster) -> None:
+        """The next of the cluster's faults: a history service, the frontend, PostgreSQL."""
+        number = len(self.state.server_restarts)
+        kind = CLUSTER_FAULTS[number % len(CLUSTER_FAULTS)]
+        at = time.time()
+        if kind == "postgres":
+            took = cluster.restart_postgres()
+            pid = None
+        else:
+            pid = cluster.pids.get(kind)
+            took = cluster.restart(kind, kill=kind.startswith("history"))
+        self.ledger.kill(kind, pid, at)
+        self.state.server_restarts.append({"t": self.elapsed(), "at": at, "down_s": took})
+        self.state.cluster_faults.append({"fault": kind, "t": self.elapsed(), "down_s": took})
+        print(f"[{self.elapsed():6.1f}s] cluster fault: {kind} restarted ({took:.1f}s down)")
+
     def restart_server(self) -> None:
         """SIGKILLs the dev server's process group and the worker; restarts both."""
+        if isinstance(self.server, LocalCluster):
+            self.cluster_fault(self.server)
+            return
         self.kill_worker("worker (with server)")
         pid = self.server.pid
         at = time.time()
@@ -890,6 +918,7 @@ def audit(
         "worker_starts": driver.worker.starts,
         "worker_unexpected_exits": driver.worker.unexpected_exits,
         "server_restarts": state.server_restarts,
+        "cluster_faults": state.cluster_faults,
         "events_sent": len(state.sent) - len(state.send_errors),
         "event_send_errors": state.send_errors,
         "events_lost": lost,
@@ -956,6 +985,11 @@ def print_report(report: dict[str, Any]) -> None:
         "server kills + restarts (seconds down)",
         ", ".join(f"{r['down_s']:.1f}" for r in report["server_restarts"]) or "0",
     )
+    if report.get("cluster_faults"):
+        line(
+            "cluster faults (seconds to restart)",
+            ", ".join(f"{f['fault']} {f['down_s']:.1f}" for f in report["cluster_faults"]),
+        )
     line(
         "history events (all instances) / step outcomes as activities",
         f"{report['history_events']} / {report['activity_step_outcomes']}",
@@ -1058,6 +1092,10 @@ def parse_range(text: str) -> tuple[float, float]:
     return pair
 
 
+#: The cluster faults ``--cluster`` injects, in turn.
+CLUSTER_FAULTS: Final = ("history-1", "frontend", "postgres", "history-2")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--instances", type=int, default=200)
@@ -1068,7 +1106,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=(3.0, 6.0),
         help="seconds between worker kills, LOW-HIGH (default 3-6)",
     )
-    parser.add_argument("--server-kills", type=int, default=2)
+    parser.add_argument(
+        "--server-kills",
+        type=int,
+        default=None,
+        help="dev server kills (default 2); with --cluster, cluster faults (default 3)",
+    )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="run on a fresh local cluster (cluster/local.py) with history, frontend and "
+        "PostgreSQL restarts instead of dev server kills",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--start-window",
@@ -1120,7 +1169,7 @@ def main() -> int:
         chaos_seconds=args.chaos_seconds or start_window + 20.0,
         drain_seconds=args.drain_seconds,
         kill_every=args.kill_every,
-        server_kills=args.server_kills,
+        server_kills=(3 if args.cluster else 2) if args.server_kills is None else args.server_kills,
         event_delay=args.event_delay,
     )
     args.tag = f"{args.durability[0]}{args.seed}"
@@ -1128,20 +1177,29 @@ def main() -> int:
     json_path: Path = args.json or Path(tempfile.gettempdir()) / f"{run_dir.name}.json"
     ledger_path = run_dir / "ledger.sqlite"
     ledger = Ledger(ledger_path, create=True)
-    server = DevServer(
-        port=find_free_port(),
-        ui_port=None,
-        db_filename=run_dir / "temporal.sqlite",
-        log_file=run_dir / "server.log",
-    )
+    server: DevServer | LocalCluster
+    if args.cluster:
+        run_dir.chmod(0o755)  # PostgreSQL runs as the `postgres` user when we are root
+        server = LocalCluster(run_dir / "cluster", base_port=free_base_port())
+    else:
+        server = DevServer(
+            port=find_free_port(),
+            ui_port=None,
+            db_filename=run_dir / "temporal.sqlite",
+            log_file=run_dir / "server.log",
+        )
     print(
         f"crash test: {plan.instances} instances, durability={args.durability}, seed={args.seed}"
         f"; creating over {plan.start_window:.0f}s, kills for {plan.chaos_seconds:.0f}s "
         f"(worker every {plan.kill_every[0]:g}-{plan.kill_every[1]:g}s, server x"
-        f"{plan.server_kills}), drain up to {plan.drain_seconds:.0f}s; run dir {run_dir}",
+        f"{plan.server_kills}), drain up to {plan.drain_seconds:.0f}s; run dir {run_dir}"
+        + ("; on the local cluster" if args.cluster else ""),
         flush=True,
     )
-    server.start(timeout=120.0)
+    if isinstance(server, LocalCluster):
+        server.up()
+    else:
+        server.start(timeout=120.0)
     worker = WorkerProcess(
         [
             sys.executable,
@@ -1187,7 +1245,10 @@ def main() -> int:
         return 1 if trouble else 0
     finally:
         worker.kill()
-        server.stop()
+        if isinstance(server, LocalCluster):
+            server.down(keep_files=keep)  # its logs and database, for a post-mortem
+        else:
+            server.stop()
         ledger.close()
         if keep:
             print(f"run directory kept: {run_dir}")

@@ -2,6 +2,7 @@
 
     make bench                                   # everything, 3 rounds
     make bench ARGS="--only durable,batched --rounds 5 --json out.json"
+    make bench ARGS="--cluster"                  # on the local cluster (cluster/local.py)
     .venv/bin/python bench/run.py --only memory --memory-instances 2000
 
 Benchmarks (``--only`` takes a comma-separated selection; all run by default, in this order):
@@ -35,6 +36,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -43,10 +45,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from temporalio.testing import WorkflowEnvironment
+
+from adapter import connect
 from bench.client_ops import bench_create_batch, bench_status
 from bench.common import Benchmark, BenchResult, Options, print_summary, start_server
 from bench.memory import bench_memory
 from bench.throughput import bench_batched, bench_durable, bench_per_step, warm_up
+from cluster.local import LocalCluster, free_base_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS: dict[str, Benchmark] = {
@@ -94,7 +100,9 @@ def source_state() -> dict[str, str | None]:
     return {"commit": commit, "adapter_sha1": digest.hexdigest()[:12]}
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, Path | None]:
+def parse_args(
+    argv: Sequence[str] | None = None,
+) -> tuple[list[str], Options, Path | None, bool]:
     defaults = Options()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -127,6 +135,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, P
         help="the sleepers' step: durable (against a native regular activity) or batched "
         "(against a native local activity)",
     )
+    add(
+        "--cluster",
+        action="store_true",
+        help="run on a fresh local cluster (cluster/local.py: PostgreSQL, one process per "
+        "service) instead of the dev server",
+    )
     args = parser.parse_args(argv)
     opts = Options(
         rounds=args.rounds,
@@ -148,15 +162,40 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[list[str], Options, P
         parser.error("--batch-size must be 1 to 100 (create_batch's limit)")
     if opts.rounds < 1 or opts.memory_rounds < 1:
         parser.error("--rounds and --memory-rounds must be at least 1")
-    return args.only, opts, args.json
+    return args.only, opts, args.json, args.cluster
 
 
-async def main(selected: list[str], opts: Options, json_path: Path | None) -> int:
+async def main(
+    selected: list[str], opts: Options, json_path: Path | None, cluster: bool = False
+) -> int:
+    if not cluster:
+        return await _main(selected, opts, json_path, await start_server(), "dev server")
+    # The local production-shaped cluster (cluster/local.py), fresh for the run, in a folder of
+    # its own (not the default one `make cluster-up` uses).
+    with tempfile.TemporaryDirectory(prefix="tempflare-bench-cluster-") as scratch:
+        os.chmod(scratch, 0o755)  # PostgreSQL runs as the `postgres` user when we are root
+        local = LocalCluster(Path(scratch) / "cluster", base_port=free_base_port())
+        await asyncio.to_thread(local.up)
+        try:
+            client = await connect(local.address)
+            env = WorkflowEnvironment.from_client(client)
+            server = "local cluster (PostgreSQL, 5 service processes)"
+            return await _main(selected, opts, json_path, env, server)
+        finally:
+            await asyncio.to_thread(local.down)
+
+
+async def _main(
+    selected: list[str],
+    opts: Options,
+    json_path: Path | None,
+    env: WorkflowEnvironment,
+    server: str,
+) -> int:
     started = time.perf_counter()
     source_at_start = source_state()
-    env = await start_server()
     print(
-        f"dev server at {env.client.service_client.config.target_host}; "
+        f"{server} at {env.client.service_client.config.target_host}; "
         f"{os.cpu_count()} CPUs; temporalio {version('temporalio')}; "
         f"Python {platform.python_version()}; commit {(source_at_start['commit'] or '?')[:7]}, "
         f"adapter/ sha1 {source_at_start['adapter_sha1']}; running {', '.join(selected)}",
@@ -198,6 +237,7 @@ async def main(selected: list[str], opts: Options, json_path: Path | None) -> in
                 "temporalio": version("temporalio"),
                 "platform": platform.platform(),
             },
+            "server": server,
             "source": {"start": source_at_start, "end": source_at_end},
             "seconds": {"total": total, **durations},
             "benchmarks": {result.name: result.as_json() for result in results},

@@ -18,6 +18,7 @@ from adapter._shared.constants import (
     SEARCH_ATTRIBUTES,
 )
 from adapter.devserver import TEMPORAL_CLI_VERSION
+from cluster.local import read_env_file
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -51,11 +52,15 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _env(service: dict[str, Any]) -> dict[str, str]:
-    """A service's environment as a dict, whichever of the two compose syntaxes it uses."""
+    """A service's environment: its ``env_file``s, then ``environment`` (either syntax)."""
+    merged: dict[str, str] = {}
+    env_files = service.get("env_file", [])
+    for env_file in [env_files] if isinstance(env_files, str) else env_files:
+        merged.update(read_env_file(ROOT / env_file))
     env = service.get("environment", {})
     if isinstance(env, list):
-        return dict(item.split("=", 1) for item in env)
-    return {key: str(value) for key, value in env.items()}
+        return merged | dict(item.split("=", 1) for item in env)
+    return merged | {key: str(value) for key, value in env.items()}
 
 
 def _command_text(service: dict[str, Any]) -> str:
@@ -228,8 +233,8 @@ def test_admin_tools_registers_every_search_attribute(services: dict[str, dict[s
 def test_dynamic_config_is_mounted(compose: dict[str, Any], services: dict[str, Any]) -> None:
     temporal = services["temporal"]
     path = _env(temporal)["DYNAMIC_CONFIG_FILE_PATH"]
-    (mount,) = [c for c in temporal["configs"] if c["target"] == path]
-    content = yaml.safe_load(compose["configs"][mount["source"]]["content"])
+    (source,) = [m.split(":")[0] for m in temporal["volumes"] if m.split(":")[1] == path]
+    content = yaml.safe_load((ROOT / source).read_text())
     assert content["system.enableActivityEagerExecution"] == [{"value": True}]
 
 
