@@ -114,16 +114,41 @@ class WorkflowStep:
     # ----------------------------------------------------------------------------- step.do
 
     @overload
-    async def do(self, name: str, callback: Callable[..., Awaitable[T]], /) -> T: ...
+    async def do(
+        self,
+        name: str,
+        callback: Callable[..., Awaitable[T]],
+        options: Mapping[str, Any] | None = None,
+        /,
+        *,
+        rollback: Callable[..., Any] | None = None,
+        rollback_config: StepConfig | Mapping[str, Any] | None = None,
+        rollbackConfig: StepConfig | Mapping[str, Any] | None = None,
+    ) -> T: ...
     @overload
-    async def do(self, name: str, callback: Callable[..., T], /) -> T: ...
+    async def do(
+        self,
+        name: str,
+        callback: Callable[..., T],
+        options: Mapping[str, Any] | None = None,
+        /,
+        *,
+        rollback: Callable[..., Any] | None = None,
+        rollback_config: StepConfig | Mapping[str, Any] | None = None,
+        rollbackConfig: StepConfig | Mapping[str, Any] | None = None,
+    ) -> T: ...
     @overload
     async def do(
         self,
         name: str,
         config: StepConfig | Mapping[str, Any] | None,
         callback: Callable[..., Awaitable[T]],
+        options: Mapping[str, Any] | None = None,
         /,
+        *,
+        rollback: Callable[..., Any] | None = None,
+        rollback_config: StepConfig | Mapping[str, Any] | None = None,
+        rollbackConfig: StepConfig | Mapping[str, Any] | None = None,
     ) -> T: ...
     @overload
     async def do(
@@ -131,7 +156,12 @@ class WorkflowStep:
         name: str,
         config: StepConfig | Mapping[str, Any] | None,
         callback: Callable[..., T],
+        options: Mapping[str, Any] | None = None,
         /,
+        *,
+        rollback: Callable[..., Any] | None = None,
+        rollback_config: StepConfig | Mapping[str, Any] | None = None,
+        rollbackConfig: StepConfig | Mapping[str, Any] | None = None,
     ) -> T: ...
     @overload
     def do(
