@@ -47,9 +47,10 @@ async def decode_payloads(client: Client, payloads: Sequence[Payload]) -> list[A
     return client.data_converter.payload_converter.from_payloads(decoded)
 
 
-async def decode_summaries(client: Client, events: Sequence[HistoryEvent]) -> None:
-    """Decodes, in place, the summaries the client's codec encoded (timer summaries name the
-    steps: :func:`summary_of` reads them)."""
+async def decode_readable(client: Client, events: Sequence[HistoryEvent]) -> None:
+    """Decodes, in place, what tempflare reads back from history that the client's codec
+    (encryption) encoded: summaries, which name the steps (:func:`summary_of` reads them), and
+    the memo upsert that records an event wait."""
     codec = client.data_converter.payload_codec
     if codec is None:
         return
@@ -57,6 +58,11 @@ async def decode_summaries(client: Client, events: Sequence[HistoryEvent]) -> No
         if event.HasField("user_metadata") and event.user_metadata.HasField("summary"):
             (decoded,) = await codec.decode([event.user_metadata.summary])
             event.user_metadata.summary.CopyFrom(decoded)
+        if event.HasField("workflow_properties_modified_event_attributes"):
+            fields = event.workflow_properties_modified_event_attributes.upserted_memo.fields
+            if STEP_RECORD_MEMO in fields:
+                (decoded,) = await codec.decode([fields[STEP_RECORD_MEMO]])
+                fields[STEP_RECORD_MEMO].CopyFrom(decoded)
 
 
 async def run_chain(client: Client, instance_id: str) -> list[RunHistory]:
@@ -78,7 +84,7 @@ async def run_chain(client: Client, instance_id: str) -> list[RunHistory]:
         events = list(history.events)
         if not events:
             break
-        await decode_summaries(client, events)
+        await decode_readable(client, events)
         started = events[0].workflow_execution_started_event_attributes
         chain.append(RunHistory(run_id or started.original_execution_run_id, events))
         previous = started.continued_execution_run_id

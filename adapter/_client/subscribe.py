@@ -32,7 +32,7 @@ from .._shared.history_format import (
 from .._shared.sensitive import is_sensitive
 from .._shared.types import ErrorInfo, InstanceEvent
 from .._shared.validation import quote
-from .history import decode_summaries, error_info, run_chain
+from .history import decode_readable, error_info, run_chain
 
 KINDS = ("step", "event", "status")
 
@@ -275,7 +275,7 @@ async def subscribe(
                     break
                 if event.event_id <= last:
                     continue
-                await decode_summaries(client, [event])  # recorded ones: run_chain did
+                await decode_readable(client, [event])  # recorded ones: run_chain did
             last = event.event_id
             if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
                 if live:  # the live run went on in a new one: follow it

@@ -13,13 +13,21 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from .._shared.config import StepConfig
 from .._shared.errors import StepConfigError
 
 _OPTION_KEYS: Final = frozenset({"rollback", "rollbackConfig", "rollback_config"})
 _HANDLER_ARGS: Final = ("ctx", "error", "output")
+
+
+class RollbackKeywords(TypedDict, total=False):
+    """The keyword form of the rollback options, for ``step.do``'s typed overloads."""
+
+    rollback: Callable[..., Any] | None
+    rollback_config: StepConfig | Mapping[str, Any] | None
+    rollbackConfig: StepConfig | Mapping[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, TypeVar, Unpack, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -52,7 +52,7 @@ from .._shared.validation import quote, validate_event_type, validate_step_name
 from .callbacks import activity_definition, return_type
 from .carry import CARRIED_MEMO, Carried
 from .decorated import DecoratedStep, StepDecorator, with_decorator_form
-from .rollback import CompletedStep, rollback_callback, split_rollback_options
+from .rollback import CompletedStep, RollbackKeywords, rollback_callback, split_rollback_options
 from .state import InstanceState, Waiter
 
 if TYPE_CHECKING:
@@ -114,16 +114,32 @@ class WorkflowStep:
     # ----------------------------------------------------------------------------- step.do
 
     @overload
-    async def do(self, name: str, callback: Callable[..., Awaitable[T]], /) -> T: ...
+    async def do(
+        self,
+        name: str,
+        callback: Callable[..., Awaitable[T]],
+        options: Mapping[str, Any] | None = None,
+        /,
+        **rollback: Unpack[RollbackKeywords],
+    ) -> T: ...
     @overload
-    async def do(self, name: str, callback: Callable[..., T], /) -> T: ...
+    async def do(
+        self,
+        name: str,
+        callback: Callable[..., T],
+        options: Mapping[str, Any] | None = None,
+        /,
+        **rollback: Unpack[RollbackKeywords],
+    ) -> T: ...
     @overload
     async def do(
         self,
         name: str,
         config: StepConfig | Mapping[str, Any] | None,
         callback: Callable[..., Awaitable[T]],
+        options: Mapping[str, Any] | None = None,
         /,
+        **rollback: Unpack[RollbackKeywords],
     ) -> T: ...
     @overload
     async def do(
@@ -131,7 +147,9 @@ class WorkflowStep:
         name: str,
         config: StepConfig | Mapping[str, Any] | None,
         callback: Callable[..., T],
+        options: Mapping[str, Any] | None = None,
         /,
+        **rollback: Unpack[RollbackKeywords],
     ) -> T: ...
     @overload
     def do(

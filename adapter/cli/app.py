@@ -8,7 +8,8 @@ Commands::
     tempflare instances describe NAME ID|latest [--step-output]
     tempflare instances trigger NAME [PARAMS] [--id ID] [--count N]
     tempflare instances send-event NAME ID TYPE [PAYLOAD]
-    tempflare instances pause | resume | terminate | delete NAME ID|latest
+    tempflare instances pause | resume | delete NAME ID|latest
+    tempflare instances terminate NAME ID|latest [--rollback]
     tempflare instances restart NAME ID|latest [--from-step-name N --from-step-count C
                                                  --from-step-type T]
     tempflare instances terminate-all NAME [--status S]
@@ -59,8 +60,8 @@ from .._client.connection import connect
 from .._shared.constants import DEFAULT_TASK_QUEUE, STATUS_SEARCH_ATTRIBUTE
 from .._shared.entrypoint import WorkflowEntrypoint
 from .._shared.errors import InstanceNotFoundError, InvalidValueError, TempflareError
-from .._shared.types import InstanceStatus
-from .steps import StepRow, step_rows
+from .._shared.types import InstanceStatus, StepRecord
+from .steps import REDACTED, row_json
 
 _T = TypeVar("_T")
 _STATUS_KEY = SearchAttributeKey.for_keyword(STATUS_SEARCH_ATTRIBUTE)
@@ -419,8 +420,7 @@ async def instances_describe(
     instance = await _resolve(client, workflow, instance_id)
     description: WorkflowExecutionDescription = await instance.handle.describe()
     status = await instance.status()
-    history = await instance.handle.fetch_history()
-    rows = await step_rows(client, list(history.events), step_output)
+    records = await instance.steps()
     document = {
         "id": instance.id,
         "workflow": workflow,
@@ -429,7 +429,7 @@ async def instances_describe(
         "ended": _iso(description.close_time),
         "output": status.output,
         "error": status.error.model_dump() if status.error else None,
-        "steps": [r.to_json(step_output) for r in rows],
+        "steps": [row_json(r, status.status, step_output) for r in records],
     }
     if as_json:
         _print_json(document)
@@ -443,21 +443,23 @@ async def instances_describe(
     if status.output is not None:
         head.add_row("Output", _cell(status.output, 100))
     console.print(head)
-    console.print(_steps_table(rows, step_output))
+    console.print(_steps_table(records, status.status, step_output))
 
 
-def _steps_table(rows: Iterable[StepRow], step_output: bool) -> Table:
+def _steps_table(records: Iterable[StepRecord], status: InstanceStatus, step_output: bool) -> Table:
     table = Table(title="Steps (times UTC)")
     columns = ["Type", "Name", "Count", "Attempts", "Start", "End", "Duration"]
     for column in [*columns, "Outcome", *(["Output"] if step_output else [])]:
         table.add_column(column, no_wrap=column not in ("Name", "Output"))
-    for r in rows:
-        duration = "-" if r.duration_s is None else f"{r.duration_s:.3f}s"
-        cells = [r.type, r.name, str(r.count), str(r.attempts), _clock(r.start), _clock(r.end)]
-        outcome = r.outcome if not r.error else f"{r.outcome} ({_cell(r.error, 40)})"
-        cells += [duration, outcome]
+    for record in records:
+        r = row_json(record, status, step_output)
+        duration = "-" if r["duration_s"] is None else f"{r['duration_s']:.3f}s"
+        cells = [r["type"], r["name"], str(r["count"]), str(r["attempts"])]
+        outcome = f"{r['outcome']} ({_cell(r['error'], 40)})" if "error" in r else r["outcome"]
+        cells += [_clock(record.start), _clock(record.end), duration, outcome]
         if step_output:
-            cells.append("-" if r.output is None else _cell(r.output))
+            output = REDACTED if record.output_redacted else record.output
+            cells.append("-" if output is None else _cell(output))
         table.add_row(*cells)
     return table
 
@@ -561,8 +563,25 @@ async def _delete(client: Client, instance: WorkflowInstance) -> None:
 
 _simple("pause", "paused", "Pause an instance (in-flight steps finish first).")
 _simple("resume", "resumed", "Resume a paused instance.")
-_simple("terminate", "terminated", "Terminate an instance.")
 _simple("delete", "deleted", "Delete an instance and its history.")
+
+
+@instances.command("terminate")
+@click.argument("workflow")
+@click.argument("instance_id", metavar="ID|latest")
+@click.option(
+    "--rollback",
+    is_flag=True,
+    help="Run the rollbacks of its completed steps first (status rollingBack; needs a worker).",
+)
+@_command
+async def instances_terminate(
+    client: Client, *, workflow: str, instance_id: str, rollback: bool, as_json: bool
+) -> None:
+    """Terminate an instance: at once, or after its rollbacks with --rollback."""
+    instance = await _resolve(client, workflow, instance_id)
+    await instance.terminate(rollback=rollback)
+    _done(as_json, instance, "terminating (rollbacks first)" if rollback else "terminated")
 
 
 @instances.command("restart")

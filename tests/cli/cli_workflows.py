@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from adapter import WorkflowEntrypoint, WorkflowEvent, WorkflowStep
@@ -18,3 +19,18 @@ class CliOrder(WorkflowEntrypoint[None, dict[str, Any]]):
             "ship", lambda: {"shipped": order["order"], "by": approval.payload["by"]}
         )
         return {"status": "shipped", **shipped}
+
+
+class CliSaga(WorkflowEntrypoint[None, dict[str, Any]]):
+    """Reserves a seat whose rollback takes ``hold`` seconds, then waits for a confirmation
+    (``timeout``): a timeout, or ``terminate --rollback``, releases the seat."""
+
+    async def run(self, event: WorkflowEvent[dict[str, Any]], step: WorkflowStep) -> str:
+        hold = float(event.payload.get("hold", 0))
+
+        async def release(output: Any) -> None:
+            await asyncio.sleep(hold)
+
+        seat = await step.do("reserve seat", lambda: "S-1", rollback=release)
+        await step.wait_for_event("confirm", type="confirmed", timeout=event.payload["timeout"])
+        return str(seat)

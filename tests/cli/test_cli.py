@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from adapter.testing.pytest_plugin import WorkerFactory
 
-from .cli_workflows import CliOrder
+from .cli_workflows import CliOrder, CliSaga
 
 pytestmark = pytest.mark.server
 
@@ -132,7 +132,9 @@ async def test_trigger_describe_send_event_and_step_table(
         assert rows["load order"]["attempts"] == 1
         assert rows["cool down"]["duration_s"] >= 1.0
         assert rows["approval"]["type"] == "waitForEvent"
-        assert rows["approval"]["output"] == {"type": "approved", "payload": {"by": "ana"}}
+        approval = rows["approval"]["output"]
+        assert (approval["type"], approval["payload"]) == ("approved", {"by": "ana"})
+        assert approval["timestamp"]  # Cloudflare's {payload, timestamp, type}
         assert rows["ship"]["output"] == {"shipped": "A-1", "by": "ana"}
 
         # The table form carries the same columns.
@@ -261,6 +263,81 @@ async def test_batch_trigger_and_terminate_all_by_status(
         assert set(ids) <= set(result["terminated"]) and result["failed"] == {}
         for instance_id in ids:
             await wait_status(tempflare_client, instance_id, "terminated")
+
+
+async def test_timed_out_wait_and_rollback_rows(
+    tempflare_client: Client, tempflare_worker: WorkerFactory, task_queue: str
+) -> None:
+    """A wait that timed out is a waitForEvent row, and the rollback it set off has its own."""
+    async with tempflare_worker(CliSaga):
+        instance_id = new_id()
+        params = json.dumps({"timeout": "1 second"})
+        await run_cli(
+            tempflare_client, "instances", "trigger", "CliSaga", params, "--id", instance_id,
+            "--task-queue", task_queue,
+        )  # fmt: skip
+        for _ in range(100):
+            doc = await cli_json(
+                tempflare_client, "instances", "describe", "CliSaga", instance_id, "--step-output"
+            )
+            if doc["status"] == "errored":
+                break
+            await asyncio.sleep(0.2)
+        assert doc["error"]["name"] == "WorkflowTimeoutError"
+        rows = [(s["type"], s["name"], s["outcome"], s["output"]) for s in doc["steps"]]
+        assert rows == [
+            ("do", "reserve seat", "success", "S-1"),
+            ("waitForEvent", "confirm", "timedOut", None),
+            ("rollback", "reserve seat", "success", None),
+        ]
+        _, table, _ = await run_cli(
+            tempflare_client, "instances", "describe", "CliSaga", instance_id
+        )
+        assert "timedOut" in table and "rollback" in table
+
+
+async def test_terminate_with_rollback_lists_rolling_back(
+    tempflare_client: Client, tempflare_worker: WorkerFactory, task_queue: str
+) -> None:
+    """`terminate --rollback`: the instance lists as rollingBack while its rollback runs, then
+    ends terminated with the rollback in its step table and the wait it cut short cancelled."""
+    async with tempflare_worker(CliSaga):
+        instance_id = new_id()
+        params = json.dumps({"timeout": "1 hour", "hold": 3})
+        await run_cli(
+            tempflare_client, "instances", "trigger", "CliSaga", params, "--id", instance_id,
+            "--task-queue", task_queue,
+        )  # fmt: skip
+        for _ in range(100):
+            doc = await cli_json(tempflare_client, "instances", "describe", "CliSaga", instance_id)
+            if doc["status"] == "waiting":
+                break
+            await asyncio.sleep(0.2)
+        done = await cli_json(
+            tempflare_client, "instances", "terminate", "CliSaga", instance_id, "--rollback"
+        )
+        assert done == {"id": instance_id, "ok": True}
+        listed: list[str] = []
+        for _ in range(100):
+            rolling = await cli_json(
+                tempflare_client, "instances", "list", "CliSaga", "--status", "rollingBack"
+            )
+            listed = [i["id"] for i in rolling]
+            if instance_id in listed:
+                break
+            await asyncio.sleep(0.1)
+        assert instance_id in listed
+        assert all(i["status"] == "rollingBack" for i in rolling)
+        for _ in range(100):
+            doc = await cli_json(tempflare_client, "instances", "describe", "CliSaga", instance_id)
+            if doc["status"] == "terminated":
+                break
+            await asyncio.sleep(0.2)
+        assert doc["status"] == "terminated"
+        rows = [(s["type"], s["name"], s["outcome"]) for s in doc["steps"]]
+        assert rows[0] == ("do", "reserve seat", "success")
+        assert ("rollback", "reserve seat", "success") in rows
+        assert rows[1][1:] == ("confirm", "cancelled")  # an open wait reads as a timer
 
 
 async def test_errors_name_the_bad_value(tempflare_client: Client) -> None:

@@ -83,7 +83,7 @@ def stack() -> Iterator[Stack]:
     try:
         assert "Ready" in _ready_line(codec, "tempflare codec-server")
         ready = json.loads(_ready_line(dev, "tempflare dev"))["ready"]
-        assert ready["workflows"] == ["CliOrder"]
+        assert ready["workflows"] == ["CliOrder", "CliSaga"]  # every workflow of the file
         yield Stack(env, ready["address"], ready["ui"], f"http://localhost:{codec_port}")
     finally:
         for process in (dev, codec):

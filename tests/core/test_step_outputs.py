@@ -99,3 +99,44 @@ async def test_steps_of_an_unknown_instance(tempflare_client: Any, task_queue: s
 
     with pytest.raises(InstanceNotFoundError):
         await WorkflowInstance(tempflare_client, "no-such-instance-xyz").steps()
+
+
+class Approval(WorkflowEntrypoint[None, dict]):
+    async def run(self, event: WorkflowEvent[dict], step: WorkflowStep) -> Any:
+        got = await step.wait_for_event("approval", type="approve", timeout="1 minute")
+        return got.payload
+
+
+async def test_steps_and_subscribe_read_an_event_wait_under_an_encryption_codec(
+    tempflare_client: Any, task_queue: str
+) -> None:
+    """With every payload encrypted (the memo that records an event wait too), steps(),
+    subscribe() and restart from that wait still read it."""
+    import os
+
+    from temporalio.client import Client
+
+    from adapter import EncryptionCodec, Workflow, create_worker
+    from adapter._client.connection import data_converter
+
+    codec = EncryptionCodec({"k1": os.urandom(32)})
+    client = Client(**{**tempflare_client.config(), "data_converter": data_converter(codec)})
+    async with create_worker(client, task_queue=task_queue, workflows=[Approval]):
+        instance = await Workflow(client, Approval, task_queue=task_queue).create(
+            id="outputs-encrypted", params={}
+        )
+        await instance.send_event("approve", {"by": "dee-approver"})
+        assert await instance.handle.result() == {"by": "dee-approver"}
+        history = await instance.handle.fetch_history()
+        leaks = [e for e in history.events if b"dee-approver" in e.SerializeToString()]
+        assert not leaks, leaks  # encrypted
+        [wait] = await instance.steps()
+        assert (wait.type, wait.name, wait.success) == ("waitForEvent", "approval", True)
+        assert wait.output["payload"] == {"by": "dee-approver"}
+        changes = [c async for c in instance.subscribe(filter="step")]
+        assert [(c.step_type, c.change) for c in changes if c.step_type] == [
+            ("waitForEvent", "completed")
+        ]
+        await instance.restart(from_step={"name": "approval", "type": "waitForEvent"})
+        await instance.send_event("approve", {"by": "eve"})
+        assert await instance.handle.result() == {"by": "eve"}

@@ -55,8 +55,10 @@ EXAMPLES = {
     "resilience.fallback_service",
     "resilience.report_with_partial_failures",
     "resilience.retry_by_error_category",
+    "resilience.saga_rollback",
     "scheduling.daily_schedule",
     "scheduling.trial_follow_up",
+    "security.secret_token",
 }
 
 

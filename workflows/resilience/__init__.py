@@ -1,2 +1,2 @@
 """Error handling: retrying by error category, a circuit breaker, falling back to defaults or to a
-second service, and partial failures."""
+second service, partial failures, and a saga whose rollbacks undo completed steps."""

@@ -1,0 +1,1 @@
+"""Keeping secrets out of history: a step whose output is sensitive."""
