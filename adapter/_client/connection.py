@@ -21,20 +21,19 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import platformdirs
-from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.envconfig import ClientConfigProfile
 
 from .._shared.constants import DEFAULT_ADDRESS, DEFAULT_NAMESPACE
-from .._shared.encryption import EncryptionCodec, load_encryption_keys
+from .._shared.encryption import CodecChain, EncryptionCodec, load_encryption_keys
 from .._shared.errors import ConnectionConfigError, TemporalConnectionError
 from .._shared.sensitive import tempflare_data_converter
 
@@ -176,27 +175,6 @@ def data_converter(codec: PayloadCodec | None = None) -> DataConverter:
     sensitive = base.payload_codec
     chained = codec if sensitive is None else CodecChain([sensitive, codec])
     return dataclasses.replace(base, payload_codec=chained)
-
-
-class CodecChain(PayloadCodec):
-    """Codecs applied in order on encode and in reverse order on decode."""
-
-    def __init__(self, codecs: Sequence[PayloadCodec]) -> None:
-        self.codecs = list(codecs)
-
-    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        """Encodes with each codec in turn."""
-        result = list(payloads)
-        for codec in self.codecs:
-            result = await codec.encode(result)
-        return result
-
-    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        """Decodes with each codec, last first."""
-        result = list(payloads)
-        for codec in reversed(self.codecs):
-            result = await codec.decode(result)
-        return result
 
 
 async def connect(

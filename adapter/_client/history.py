@@ -28,7 +28,7 @@ from .._shared.history_format import (
     parse_timer_label,
     summary_of,
 )
-from .._shared.sensitive import is_sensitive
+from .._shared.sensitive import holds_sensitive
 from .._shared.types import ErrorInfo, StepAttemptRecord, StepRecord
 
 
@@ -270,7 +270,7 @@ async def read_steps(client: Client, runs: list[RunHistory]) -> list[StepRecord]
         step = by_record.get(id(record))
         if step is None or step.result is None or not record.success:
             continue
-        if any(is_sensitive(p) for p in step.result):
+        if await holds_sensitive(client.data_converter.payload_codec, step.result):
             record.output_redacted = True
             continue
         values = await client.data_converter.decode(step.result) if step.result else [None]

@@ -31,7 +31,7 @@ from .._shared.modifiers import AttemptSlot, MockedEvent, MockedResult, Modifica
 from .._shared.sensitive import (
     SensitiveOutputError,
     has_sensitive_codec,
-    is_sensitive,
+    holds_sensitive,
     mark_sensitive,
 )
 from .._shared.validation import validate_from_step
@@ -125,7 +125,8 @@ async def restart_from_step(client: Client, instance_id: str, from_step: object)
                 if kind == "do" and target_id is None and key == (name, count):
                     target_id = gid  # a batched step's first outcome
                 if outcome.failure is None:
-                    if outcome.result and any(is_sensitive(p) for p in outcome.result):
+                    codec = client.data_converter.payload_codec
+                    if outcome.result and await holds_sensitive(codec, outcome.result):
                         sensitive = True
                     # decoded through the codec: a sensitive output is encrypted in history
                     values = (

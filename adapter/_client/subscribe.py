@@ -29,7 +29,7 @@ from .._shared.history_format import (
     parse_timer_label,
     summary_of,
 )
-from .._shared.sensitive import is_sensitive
+from .._shared.sensitive import holds_sensitive
 from .._shared.types import ErrorInfo, InstanceEvent
 from .._shared.validation import quote
 from .history import decode_readable, error_info, run_chain
@@ -103,7 +103,7 @@ class _Translator:
         )
 
     async def _output(self, payloads: list[Any]) -> tuple[Any, bool]:
-        if any(is_sensitive(p) for p in payloads):
+        if await holds_sensitive(self.converter.payload_codec, payloads):
             return None, True
         values = await self.converter.decode(payloads) if payloads else [None]
         return (values[0] if values else None), False

@@ -146,6 +146,27 @@ class EncryptionCodec(PayloadCodec):
         return out
 
 
+class CodecChain(PayloadCodec):
+    """Codecs applied in order on encode and in reverse order on decode."""
+
+    def __init__(self, codecs: Sequence[PayloadCodec]) -> None:
+        self.codecs = list(codecs)
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Encodes with each codec in turn."""
+        result = list(payloads)
+        for codec in self.codecs:
+            result = await codec.encode(result)
+        return result
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Decodes with each codec, last first."""
+        result = list(payloads)
+        for codec in reversed(self.codecs):
+            result = await codec.decode(result)
+        return result
+
+
 def load_encryption_keys(env: Mapping[str, str] | None = None) -> dict[str, bytes] | None:
     """The keys configured in ``TEMPFLARE_ENCRYPTION_KEY`` or ``TEMPFLARE_ENCRYPTION_KEY_FILE``
     (active first), or ``None`` when neither is set.

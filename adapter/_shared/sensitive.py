@@ -26,6 +26,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import PayloadCodec
 
+from .encryption import CodecChain
 from .errors import TempflareError
 
 #: Metadata key of a payload that holds (or will hold, once encoded) a sensitive step output.
@@ -161,9 +162,23 @@ class TempflarePayloadConverter(PydanticPayloadConverter):
         ]
 
 
+async def holds_sensitive(codec: PayloadCodec | None, payloads: Sequence[Payload]) -> bool:
+    """Whether payloads as stored in history hold a sensitive output: the codecs chained outside
+    the sensitive-output codec (payload encryption) are peeled first, since they hide its mark."""
+    if isinstance(codec, CodecChain):
+        inner = [i for i, c in enumerate(codec.codecs) if isinstance(c, SensitiveOutputCodec)]
+        for outer in reversed(codec.codecs[inner[-1] + 1 if inner else 0 :]):
+            payloads = await outer.decode(payloads)
+    elif codec is not None and not isinstance(codec, SensitiveOutputCodec):
+        payloads = await codec.decode(payloads)
+    return any(is_sensitive(p) for p in payloads)
+
+
 def has_sensitive_codec(data_converter: Any) -> bool:
-    """Whether a data converter encrypts sensitive outputs."""
-    return isinstance(getattr(data_converter, "payload_codec", None), SensitiveOutputCodec)
+    """Whether a data converter encrypts sensitive outputs (alone, or chained with others)."""
+    codec = getattr(data_converter, "payload_codec", None)
+    codecs = codec.codecs if isinstance(codec, CodecChain) else [codec]
+    return any(isinstance(c, SensitiveOutputCodec) for c in codecs)
 
 
 def tempflare_data_converter(base: Any) -> Any:

@@ -140,3 +140,33 @@ async def test_steps_and_subscribe_read_an_event_wait_under_an_encryption_codec(
         await instance.restart(from_step={"name": "approval", "type": "waitForEvent"})
         await instance.send_event("approve", {"by": "eve"})
         assert await instance.handle.result() == {"by": "eve"}
+
+
+async def test_a_sensitive_step_runs_with_payload_encryption_on(
+    tempflare_client: Any, task_queue: str
+) -> None:
+    """With a payload encryption key, the sensitive-output codec is chained behind it: the worker
+    still runs sensitive steps (it refuses them only when no codec protects them), the secret
+    reaches the workflow, and steps() still redacts it."""
+    import os
+
+    from temporalio.client import Client
+
+    from adapter import EncryptionCodec, Workflow, create_worker
+    from adapter._client.connection import data_converter
+
+    client = Client(
+        **{
+            **tempflare_client.config(),
+            "data_converter": data_converter(EncryptionCodec({"k1": os.urandom(32)})),
+        }
+    )
+    async with create_worker(client, task_queue=task_queue, workflows=[Outputs]):
+        instance = await Workflow(client, Outputs, task_queue=task_queue).create(
+            id="outputs-sensitive-encrypted", params={}
+        )
+        await instance.send_event("approve", "ok")
+        result = await instance.handle.result()
+    assert result["secret_len"] == len(SECRET)
+    secret = next(s for s in await instance.steps() if s.name == "secret")
+    assert secret.output_redacted and secret.output is None

@@ -4,6 +4,7 @@ codec server's HTTP protocol with CORS."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import urllib.request
@@ -111,7 +112,8 @@ def test_codec_server_encodes_decodes_and_answers_cors() -> None:
 async def test_the_data_converter_chains_sensitive_outputs_and_encryption() -> None:
     """With a key configured, every payload is encrypted once more after the sensitive-output
     codec: decoding runs the codecs in reverse and gives the value back."""
-    from adapter._client.connection import CodecChain, data_converter
+    from adapter._client.connection import data_converter
+    from adapter._shared.encryption import CodecChain
     from adapter._shared.sensitive import SensitiveOutputCodec
 
     converter = data_converter(EncryptionCodec({"k1": OLD}))
@@ -125,3 +127,14 @@ async def test_the_data_converter_chains_sensitive_outputs_and_encryption() -> N
     # without a key, only the sensitive-output codec (which leaves unmarked payloads alone)
     plain = data_converter()
     assert isinstance(plain.payload_codec, SensitiveOutputCodec)
+
+
+def test_a_worker_with_encryption_on_still_protects_sensitive_outputs() -> None:
+    """The worker checks for the sensitive-output codec before it runs a sensitive step; chained
+    behind payload encryption, the codec is still found."""
+    from adapter._client.connection import data_converter
+    from adapter._shared.sensitive import has_sensitive_codec
+
+    assert has_sensitive_codec(data_converter())
+    assert has_sensitive_codec(data_converter(EncryptionCodec({"k1": OLD})))
+    assert not has_sensitive_codec(dataclasses.replace(data_converter(), payload_codec=None))
