@@ -125,6 +125,9 @@ async def test_steps_and_subscribe_read_an_event_wait_under_an_encryption_codec(
         instance = await Workflow(client, Approval, task_queue=task_queue).create(
             id="outputs-encrypted", params={}
         )
+        # sent once the wait is under way, so that a restart from the wait does not deliver it
+        # again (events received before the step a restart starts from are re-delivered)
+        await eventually(instance.status, lambda s: s.status == "waiting")
         await instance.send_event("approve", {"by": "dee-approver"})
         assert await instance.handle.result() == {"by": "dee-approver"}
         history = await instance.handle.fetch_history()
